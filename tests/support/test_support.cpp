@@ -1,0 +1,64 @@
+#include "support/test_support.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace slmtune::testing {
+
+std::filesystem::path testdata(const std::string& relative) {
+  const char* env = std::getenv("SLMTUNE_TESTDATA");
+  std::filesystem::path root = env && *env ? env : SLMTUNE_TESTDATA_DIR;
+  return relative.empty() ? root : root / relative;
+}
+
+std::filesystem::path source_dir() { return SLMTUNE_SOURCE_DIR; }
+
+TempDir::TempDir() {
+  static std::atomic<int> counter{0};
+  path_ = std::filesystem::temp_directory_path() /
+          ("slmtune-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  std::filesystem::remove_all(path_);
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+namespace {
+std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+}  // namespace
+
+CommandResult run_slmtune(const std::string& arguments) {
+  TempDir scratch;
+  const auto out_path = scratch / "stdout";
+  const auto err_path = scratch / "stderr";
+  const std::string command = std::string("'") + SLMTUNE_BINARY + "' " + arguments + " >'" + out_path.string() +
+                              "' 2>'" + err_path.string() + "' </dev/null";
+  const int status = std::system(command.c_str());
+  CommandResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = slurp(out_path);
+  result.err = slurp(err_path);
+  return result;
+}
+
+}  // namespace slmtune::testing

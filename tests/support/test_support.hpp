@@ -1,0 +1,38 @@
+#pragma once
+// Helpers shared by every test suite: where the third-party test data is, scratch directories, and
+// running the built `slmtune` program.
+#include <filesystem>
+#include <string>
+
+namespace slmtune::testing {
+
+// ../shared/testdata (or $SLMTUNE_TESTDATA), joined with `relative`.
+std::filesystem::path testdata(const std::string& relative = "");
+// The repository root.
+std::filesystem::path source_dir();
+
+// A fresh directory removed at the end of its scope.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+void write_text(const std::filesystem::path& path, const std::string& text);
+
+struct CommandResult {
+  int exit_code = 0;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+// Runs build/slmtune with `arguments` (a shell-quoted string).
+CommandResult run_slmtune(const std::string& arguments);
+
+}  // namespace slmtune::testing
