@@ -1,0 +1,32 @@
+#include "kernels/cpu_features.hpp"
+
+#include <cpuid.h>
+
+#include <atomic>
+
+namespace slmtune::kernels {
+namespace {
+
+bool detect_avx2() {
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return false;
+  // clang 14's __builtin_cpu_supports does not know "f16c": ask CPUID leaf 1 directly (ECX bit 29).
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+  return (ecx & (1u << 29)) != 0;
+}
+
+std::atomic<bool> avx2_enabled{true};
+
+}  // namespace
+
+bool cpu_has_avx2() {
+  static const bool has = detect_avx2();
+  return has;
+}
+
+bool use_avx2() { return avx2_enabled.load(std::memory_order_relaxed) && cpu_has_avx2(); }
+
+void set_avx2_enabled(bool enabled) { avx2_enabled.store(enabled, std::memory_order_relaxed); }
+
+}  // namespace slmtune::kernels

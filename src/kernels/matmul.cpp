@@ -1,0 +1,151 @@
+#include "kernels/matmul.hpp"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/half.hpp"
+#include "core/parallel.hpp"
+#include "kernels/cpu_features.hpp"
+#include "kernels/simd_math.hpp"
+
+namespace slmtune::kernels {
+namespace {
+
+// A tile of about 64K floats (256 KiB) stays in L2 while sgemm streams the activations past it.
+constexpr int64_t kTileFloats = 64 * 1024;
+constexpr int64_t kMinTileLines = 16;
+
+int64_t tile_lines(int64_t line_length) {
+  int64_t lines = std::max<int64_t>(kMinTileLines, kTileFloats / std::max<int64_t>(line_length, 1));
+  return (lines + kMinTileLines - 1) / kMinTileLines * kMinTileLines;
+}
+
+SLMTUNE_TARGET_AVX2 void bf16_to_f32_avx2(const uint16_t* src, float* dst, int64_t count) {
+  int64_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)));
+    _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16)));
+  }
+  for (; i < count; ++i) dst[i] = bf16_to_f32(src[i]);
+}
+
+SLMTUNE_TARGET_AVX2 void f16_to_f32_avx2(const uint16_t* src, float* dst, int64_t count) {
+  int64_t i = 0;
+  for (; i + 8 <= count; i += 8)
+    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
+  for (; i < count; ++i) dst[i] = f16_to_f32(src[i]);
+}
+
+void check_weight(const WeightMatrix& weight, const char* where) {
+  if (!weight.data || weight.rows <= 0 || weight.cols <= 0)
+    fail("{}: weight matrix is empty ({}x{})", where, weight.rows, weight.cols);
+  if (weight.dtype != DType::F32 && weight.dtype != DType::BF16 && weight.dtype != DType::F16)
+    fail("{}: weight dtype {} is not F32, BF16 or F16", where, dtype_name(weight.dtype));
+}
+
+const uint16_t* half_data(const WeightMatrix& weight) { return static_cast<const uint16_t*>(weight.data); }
+
+// y[:, r0:r1] = x · W[r0:r1, :]ᵀ, one tile of output features at a time; the tiles are independent,
+// so threads take disjoint ranges and each expands into its own buffer (sgemm runs single-threaded
+// inside the parallel region).
+void forward_expanded(float* y, const float* x, const WeightMatrix& w, const float* bias, int64_t n) {
+  const int64_t in = w.cols, out = w.rows;
+  const int64_t lines = tile_lines(in);
+  const int64_t tiles = (out + lines - 1) / lines;
+  parallel_for(tiles, 1, [&](int64_t first, int64_t last) {
+    std::vector<float> tile(static_cast<size_t>(lines * in));
+    for (int64_t t = first; t < last; ++t) {
+      const int64_t r0 = t * lines, count = std::min(lines, out - r0);
+      expand_to_f32(half_data(w) + r0 * in, w.dtype, count * in, tile.data());
+      float beta = 0.0f;
+      if (bias) {
+        for (int64_t r = 0; r < n; ++r) std::copy(bias + r0, bias + r0 + count, y + r * out + r0);
+        beta = 1.0f;
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(count),
+                  static_cast<int>(in), 1.0f, x, static_cast<int>(in), tile.data(), static_cast<int>(in), beta,
+                  y + r0, static_cast<int>(out));
+    }
+  });
+}
+
+// dx[:, c0:c1] += dy · W[:, c0:c1]: tiles of input features write disjoint columns of dx.
+void backward_input_expanded(float* dx, const float* dy, const WeightMatrix& w, int64_t n) {
+  const int64_t in = w.cols, out = w.rows;
+  const int64_t width = std::min(in, tile_lines(out));
+  const int64_t tiles = (in + width - 1) / width;
+  parallel_for(tiles, 1, [&](int64_t first, int64_t last) {
+    std::vector<float> tile(static_cast<size_t>(out * width));
+    for (int64_t t = first; t < last; ++t) {
+      const int64_t c0 = t * width, count = std::min(width, in - c0);
+      for (int64_t r = 0; r < out; ++r)
+        expand_to_f32(half_data(w) + r * in + c0, w.dtype, count, tile.data() + r * count);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n), static_cast<int>(count),
+                  static_cast<int>(out), 1.0f, dy, static_cast<int>(out), tile.data(), static_cast<int>(count),
+                  1.0f, dx + c0, static_cast<int>(in));
+    }
+  });
+}
+
+}  // namespace
+
+void expand_to_f32(const void* source, DType dtype, int64_t count, float* destination) {
+  const auto* half = static_cast<const uint16_t*>(source);
+  switch (dtype) {
+    case DType::F32:
+      std::copy_n(static_cast<const float*>(source), count, destination);
+      return;
+    case DType::BF16:
+      if (use_avx2()) return bf16_to_f32_avx2(half, destination, count);
+      return bf16_to_f32(half, destination, static_cast<size_t>(count));
+    case DType::F16:
+      if (use_avx2()) return f16_to_f32_avx2(half, destination, count);
+      return f16_to_f32(half, destination, static_cast<size_t>(count));
+    default:
+      fail("expand_to_f32: dtype {} is not F32, BF16 or F16", dtype_name(dtype));
+  }
+}
+
+void linear_forward(float* y, const float* x, const WeightMatrix& weight, const float* bias, int64_t n) {
+  check_weight(weight, "linear_forward");
+  if (n <= 0) return;
+  if (weight.dtype != DType::F32) return forward_expanded(y, x, weight, bias, n);
+  const int64_t in = weight.cols, out = weight.rows;
+  float beta = 0.0f;
+  if (bias) {
+    for (int64_t r = 0; r < n; ++r) std::copy(bias, bias + out, y + r * out);
+    beta = 1.0f;
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(out),
+              static_cast<int>(in), 1.0f, x, static_cast<int>(in), static_cast<const float*>(weight.data),
+              static_cast<int>(in), beta, y, static_cast<int>(out));
+}
+
+void linear_backward(float* dx, float* dweight, float* dbias, const float* dy, const float* x,
+                     const WeightMatrix& weight, int64_t n) {
+  check_weight(weight, "linear_backward");
+  if (n <= 0) return;
+  const int in = static_cast<int>(weight.cols), out = static_cast<int>(weight.rows);
+  if (dx) {
+    if (weight.dtype == DType::F32)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n), in, out, 1.0f, dy, out,
+                  static_cast<const float*>(weight.data), in, 1.0f, dx, in);
+    else
+      backward_input_expanded(dx, dy, weight, n);
+  }
+  if (dweight)
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, static_cast<int>(n), 1.0f, dy, out, x, in,
+                1.0f, dweight, in);
+  if (dbias) {
+    // Column sums; parallel over output features so each thread owns its slice of dbias.
+    parallel_for(out, 256, [&](int64_t first, int64_t last) {
+      for (int64_t r = 0; r < n; ++r)
+        for (int64_t o = first; o < last; ++o) dbias[o] += dy[r * out + o];
+    });
+  }
+}
+
+}  // namespace slmtune::kernels

@@ -1,0 +1,32 @@
+#pragma once
+// Linear layers as PyTorch's nn.Linear computes them: y = x·Wᵀ (+ b), W stored [out, in] row-major.
+// f32 weights go straight to BLAS; bf16/f16 weights (frozen base weights kept in their stored dtype)
+// are expanded a tile at a time into a small f32 buffer, so no f32 copy of the matrix ever exists.
+#include <cstdint>
+
+#include "core/dtype.hpp"
+
+namespace slmtune::kernels {
+
+// A read-only weight matrix [rows = out features, cols = in features], row-major, in F32, BF16 or F16.
+struct WeightMatrix {
+  const void* data = nullptr;
+  DType dtype = DType::F32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+};
+
+// y[n, out] = x[n, in] · Wᵀ + bias (bias may be null).
+void linear_forward(float* y, const float* x, const WeightMatrix& weight, const float* bias, int64_t n);
+
+// Gradients, each ADDED to its buffer (so a caller can sum several paths into one); a null buffer is
+// a gradient nobody wants and costs nothing:
+//   dx[n, in] += dy·W,   dweight[out, in] += dyᵀ·x,   dbias[out] += Σ_rows dy.
+// dweight and dbias are f32 whatever the weight's stored dtype.
+void linear_backward(float* dx, float* dweight, float* dbias, const float* dy, const float* x,
+                     const WeightMatrix& weight, int64_t n);
+
+// Converts `count` values of an F32/BF16/F16 array to f32 (the tile expansion; AVX2 when available).
+void expand_to_f32(const void* source, DType dtype, int64_t count, float* destination);
+
+}  // namespace slmtune::kernels

@@ -1,0 +1,108 @@
+#include "kernels/matmul.hpp"
+
+#include "core/error.hpp"
+#include "core/half.hpp"
+#include "kernel_test_util.hpp"
+#include "kernels/matmul_reference.hpp"
+
+namespace slmtune::kernels {
+namespace {
+
+using namespace testing;
+
+TEST(Linear, BackwardMatchesFiniteDifferences) {
+  const int64_t n = 3, in = 4, out = 5;
+  std::vector<double> x = random_doubles(n * in, 1), w = random_doubles(out * in, 2), b = random_doubles(out, 3);
+  const auto probe = random_doubles(n * out, 4);
+  auto loss = [&] {
+    std::vector<double> y(n * out);
+    reference::linear_forward(y.data(), x.data(), w.data(), b.data(), n, in, out);
+    return weighted_sum(y, probe);
+  };
+  std::vector<double> dx(n * in, 0.0), dw(out * in, 0.0), db(out, 0.0);
+  reference::linear_backward(dx.data(), dw.data(), db.data(), probe.data(), x.data(), w.data(), n, in, out);
+  expect_gradient(x, loss, dx, "dx");
+  expect_gradient(w, loss, dw, "dweight");
+  expect_gradient(b, loss, db, "dbias");
+}
+
+TEST(Linear, F32BlasMatchesReference) {
+  const int64_t n = 7, in = 37, out = 45;
+  const auto x = f32_exact(random_doubles(n * in, 5)), w = f32_exact(random_doubles(out * in, 6));
+  const auto b = f32_exact(random_doubles(out, 7)), dy = f32_exact(random_doubles(n * out, 8));
+  std::vector<double> y(n * out), dx(n * in, 1.0), dw(out * in, -1.0), db(out, 2.0);
+  reference::linear_forward(y.data(), x.data(), w.data(), b.data(), n, in, out);
+  reference::linear_backward(dx.data(), dw.data(), db.data(), dy.data(), x.data(), w.data(), n, in, out);
+
+  const auto xf = to_float(x), wf = to_float(w), bf = to_float(b), dyf = to_float(dy);
+  const WeightMatrix weight{wf.data(), DType::F32, out, in};
+  std::vector<float> yf(n * out), dxf(n * in, 1.0f), dwf(out * in, -1.0f), dbf(out, 2.0f);
+  linear_forward(yf.data(), xf.data(), weight, bf.data(), n);
+  linear_backward(dxf.data(), dwf.data(), dbf.data(), dyf.data(), xf.data(), weight, n);
+  expect_close(yf, y, 1e-5, 1e-5, "y");
+  expect_close(dxf, dx, 1e-5, 1e-5, "dx (accumulated onto 1)");
+  expect_close(dwf, dw, 1e-5, 1e-5, "dweight (accumulated onto -1)");
+  expect_close(dbf, db, 1e-5, 1e-5, "dbias (accumulated onto 2)");
+}
+
+// bf16/f16 weights go through the tile-expansion path; these sizes give several tiles in both
+// directions with a partial last one (forward tiles 64 rows of in=1024; backward 448 columns).
+void check_half_weights(DType dtype) {
+  const int64_t n = 5, in = 1024, out = 150;
+  const auto x = f32_exact(random_doubles(n * in, 9)), dy = f32_exact(random_doubles(n * out, 10));
+  const auto b = f32_exact(random_doubles(out, 11));
+  const auto w_source = random_doubles(out * in, 12);
+  std::vector<uint16_t> w_half(out * in);
+  std::vector<double> w(out * in);  // the exact values the half weights hold
+  for (size_t i = 0; i < w_half.size(); ++i) {
+    const float value = static_cast<float>(w_source[i]);
+    w_half[i] = dtype == DType::BF16 ? f32_to_bf16(value) : f32_to_f16(value);
+    w[i] = dtype == DType::BF16 ? bf16_to_f32(w_half[i]) : f16_to_f32(w_half[i]);
+  }
+  std::vector<double> y(n * out), dx(n * in, 0.0);
+  reference::linear_forward(y.data(), x.data(), w.data(), b.data(), n, in, out);
+  reference::linear_backward(dx.data(), static_cast<double*>(nullptr), static_cast<double*>(nullptr), dy.data(),
+                             x.data(), w.data(), n, in, out);
+  for_each_path([&](const std::string& path) {
+    const auto xf = to_float(x), bf = to_float(b), dyf = to_float(dy);
+    const WeightMatrix weight{w_half.data(), dtype, out, in};
+    std::vector<float> yf(n * out), dxf(n * in, 0.0f);
+    linear_forward(yf.data(), xf.data(), weight, bf.data(), n);
+    linear_backward(dxf.data(), nullptr, nullptr, dyf.data(), xf.data(), weight, n);
+    const std::string name = std::string(dtype_name(dtype)) + " " + path;
+    expect_close(yf, y, 1e-4, 1e-5, name + " y");
+    expect_close(dxf, dx, 1e-5, 1e-5, name + " dx");
+  });
+}
+
+TEST(Linear, Bf16WeightsExpandedTileByTileMatchReference) { check_half_weights(DType::BF16); }
+TEST(Linear, F16WeightsExpandedTileByTileMatchReference) { check_half_weights(DType::F16); }
+
+TEST(Linear, ExpansionFastPathMatchesCoreConversions) {
+  // Includes specials: ±0, subnormals, ±Inf, NaN, and an odd count so the scalar tail runs.
+  std::vector<uint16_t> bits{0x0000, 0x8000, 0x0001, 0x03ff, 0x7c00, 0xfc00, 0x7e00, 0x3c00, 0xc000, 0x7f80, 0x0080};
+  for (uint32_t i = 0; i < 1000; ++i) bits.push_back(static_cast<uint16_t>(i * 2654435761u >> 16));
+  for (DType dtype : {DType::BF16, DType::F16}) {
+    for_each_path([&](const std::string& path) {
+      std::vector<float> expanded(bits.size());
+      expand_to_f32(bits.data(), dtype, static_cast<int64_t>(bits.size()), expanded.data());
+      for (size_t i = 0; i < bits.size(); ++i) {
+        const float want = dtype == DType::BF16 ? bf16_to_f32(bits[i]) : f16_to_f32(bits[i]);
+        if (std::isnan(want))
+          EXPECT_TRUE(std::isnan(expanded[i])) << path << " bits " << bits[i];
+        else
+          ASSERT_EQ(expanded[i], want) << dtype_name(dtype) << " " << path << " bits " << bits[i];
+      }
+    });
+  }
+}
+
+TEST(Linear, RejectsUnusableWeights) {
+  const std::vector<int32_t> w(6);
+  std::vector<float> x(3), y(2);
+  EXPECT_THROW(linear_forward(y.data(), x.data(), WeightMatrix{w.data(), DType::I32, 2, 3}, nullptr, 1), Error);
+  EXPECT_THROW(linear_forward(y.data(), x.data(), WeightMatrix{nullptr, DType::F32, 2, 3}, nullptr, 1), Error);
+}
+
+}  // namespace
+}  // namespace slmtune::kernels
