@@ -221,6 +221,7 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
                         const float* v, const float* out, const float* lse, const uint8_t* key_mask,
                         const AttentionShape& shape, float scale) {
   check_attention_shape(shape);
+  if (!out || !lse) fail("attention_backward: needs the forward's out and lse (got null)");
   const Layout L(shape);
   const bool avx2 = use_avx2();
   parallel_for(shape.batch * shape.kv_heads, 1, [&](int64_t first, int64_t last) {

@@ -133,6 +133,10 @@ TEST(Attention, RejectsInconsistentShapes) {
                Error);
   const AttentionShape longer{.batch = 1, .q_len = 3, .kv_len = 2, .q_heads = 1, .kv_heads = 1, .head_dim = 2};
   EXPECT_THROW(check_attention_shape(longer), Error);
+  const AttentionShape fine{.batch = 1, .q_len = 2, .kv_len = 2, .q_heads = 1, .kv_heads = 1, .head_dim = 2};
+  EXPECT_THROW(attention_backward(buffer.data(), buffer.data(), buffer.data(), buffer.data(), buffer.data(),
+                                  buffer.data(), buffer.data(), buffer.data(), nullptr, nullptr, fine, 1),
+               Error);
 }
 
 }  // namespace

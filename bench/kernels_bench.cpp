@@ -1,0 +1,96 @@
+// Throughput of the hot kernels at SmolLM2-135M shapes, 2 threads (the benchmark setting).
+// Not built by CMake yet; from the repository root, after building test_kernels in build-kernels,
+// compile (one line)
+//   g++ -O2 -std=c++20 -fopenmp -Isrc -I/usr/include/x86_64-linux-gnu/openblas-openmp bench/kernels_bench.cpp
+//       build-kernels/libslmtune_kernels.a build-kernels/libslmtune_core.a
+//       -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -lfmt -o build-kernels/kernels_bench
+// and run build-kernels/kernels_bench.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <random>
+#include <vector>
+
+#include "core/half.hpp"
+#include "core/parallel.hpp"
+#include "kernels/attention.hpp"
+#include "kernels/matmul.hpp"
+
+using namespace slmtune;
+using namespace slmtune::kernels;
+
+namespace {
+
+// Best of `repeats` timed runs after one warm-up: the least disturbed by other work on the machine.
+double best_seconds(int repeats, const std::function<void()>& body) {
+  body();
+  double best = 1e30;
+  for (int i = 0; i < repeats; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    body();
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return best;
+}
+
+std::vector<float> random_floats(size_t count, uint32_t seed) {
+  std::mt19937 generator(seed);
+  std::normal_distribution<float> distribution(0.0f, 1.0f);
+  std::vector<float> values(count);
+  for (float& v : values) v = distribution(generator);
+  return values;
+}
+
+void bench_linear() {
+  const int64_t n = 1024, in = 576, out = 1536;
+  const double flops = 2.0 * n * in * out;
+  const auto x = random_floats(n * in, 1), w = random_floats(out * in, 2), dy = random_floats(n * out, 3);
+  std::vector<uint16_t> w_bf16(w.size());
+  f32_to_bf16(w.data(), w_bf16.data(), w.size());
+  std::vector<float> y(n * out), dx(n * in);
+  for (const auto& [name, weight] : {std::pair{"f32 ", WeightMatrix{w.data(), DType::F32, out, in}},
+                                     std::pair{"bf16", WeightMatrix{w_bf16.data(), DType::BF16, out, in}}}) {
+    const double forward = best_seconds(20, [&] { linear_forward(y.data(), x.data(), weight, nullptr, n); });
+    const double backward = best_seconds(20, [&] {
+      linear_backward(dx.data(), nullptr, nullptr, dy.data(), x.data(), weight, n);
+    });
+    std::printf("linear %s x[1024,576]·W[1536,576]ᵀ  forward %7.2f ms %6.1f GFLOP/s   dx=dy·W %7.2f ms %6.1f GFLOP/s\n",
+                name, forward * 1e3, flops / forward * 1e-9, backward * 1e3, flops / backward * 1e-9);
+  }
+}
+
+void bench_attention() {
+  const AttentionShape s{.batch = 4, .q_len = 256, .kv_len = 256, .q_heads = 9, .kv_heads = 3, .head_dim = 64};
+  const size_t q_count = s.batch * s.q_len * s.q_heads * s.head_dim, kv_count = s.batch * s.kv_len * s.kv_heads * s.head_dim;
+  const auto q = random_floats(q_count, 4), k = random_floats(kv_count, 5), v = random_floats(kv_count, 6);
+  const auto dout = random_floats(q_count, 7);
+  std::vector<float> out(q_count), lse(s.batch * s.q_heads * s.q_len), dq(q_count), dk(kv_count), dv(kv_count);
+  const float scale = 1.0f / std::sqrt(64.0f);
+  // Causal: T(T+1)/2 query-key pairs per head; forward does 2 products of 2·d flops per pair,
+  // backward 5 (scores recomputed, dV, dP, dQ, dK).
+  const double pairs = double(s.batch) * s.q_heads * s.q_len * (s.q_len + 1) / 2.0;
+  const double forward_flops = pairs * 4.0 * s.head_dim, backward_flops = pairs * 10.0 * s.head_dim;
+  const double forward = best_seconds(20, [&] {
+    attention_forward(out.data(), lse.data(), q.data(), k.data(), v.data(), nullptr, s, scale);
+  });
+  const double backward = best_seconds(20, [&] {
+    attention_backward(dq.data(), dk.data(), dv.data(), dout.data(), q.data(), k.data(), v.data(), out.data(),
+                       lse.data(), nullptr, s, scale);
+  });
+  std::printf("attention B=4 H=9/3 T=256 d=64  forward %6.2f ms %6.1f GFLOP/s   backward %6.2f ms %6.1f GFLOP/s   "
+              "fwd+bwd %6.2f ms %6.1f GFLOP/s\n",
+              forward * 1e3, forward_flops / forward * 1e-9, backward * 1e3, backward_flops / backward * 1e-9,
+              (forward + backward) * 1e3, (forward_flops + backward_flops) / (forward + backward) * 1e-9);
+}
+
+}  // namespace
+
+int main() {
+  set_threads(2);
+  std::printf("threads: %d\n", threads());
+  bench_linear();
+  bench_attention();
+  return 0;
+}
