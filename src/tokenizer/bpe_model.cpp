@@ -1,0 +1,199 @@
+#include "tokenizer/bpe_model.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <queue>
+
+#include "core/error.hpp"
+#include "tokenizer/utf8.hpp"
+
+namespace slmtune::tokenizer {
+
+namespace {
+
+constexpr size_t kCacheCapacity = 1 << 18;  // entries; beyond this new pieces are not cached
+
+struct Symbol {
+  TokenId id;
+  int prev, next;
+  bool alive;
+};
+
+struct Candidate {
+  uint32_t rank;
+  int position;
+  TokenId merged;
+  // std::priority_queue is a max-heap: "greater" means lower rank, then leftmost.
+  bool operator<(const Candidate& other) const {
+    return rank != other.rank ? rank > other.rank : position > other.position;
+  }
+};
+
+}  // namespace
+
+Vocabulary Vocabulary::from_pairs(const std::vector<std::pair<std::string, TokenId>>& pairs, const std::string& origin,
+                                  bool allow_repeated_strings) {
+  Vocabulary vocab;
+  TokenId max_id = -1;
+  for (const auto& [token, id] : pairs) {
+    if (id < 0) fail("{}: token {:?} has negative id {}", origin, token, id);
+    max_id = std::max(max_id, id);
+  }
+  vocab.tokens.assign(static_cast<size_t>(max_id + 1), std::string());
+  std::vector<bool> seen(vocab.tokens.size(), false);
+  vocab.ids.reserve(pairs.size());
+  for (const auto& [token, id] : pairs) {
+    if (seen[id]) fail("{}: duplicate token id {} (for {:?} and {:?})", origin, id, vocab.tokens[id], token);
+    seen[id] = true;
+    vocab.tokens[id] = token;
+    if (!vocab.ids.emplace(token, id).second && !allow_repeated_strings) fail("{}: token {:?} appears twice", origin, token);
+  }
+  return vocab;
+}
+
+BpeModel::BpeModel(Vocabulary vocabulary, const std::vector<MergeRule>& merges, BpeOptions options, const std::string& origin)
+    : vocabulary_(std::move(vocabulary)), options_(std::move(options)) {
+  const size_t prefix = options_.continuing_subword_prefix.size();
+  merges_.reserve(merges.size() * 2);
+  for (size_t i = 0; i < merges.size(); ++i) {
+    const MergeRule& rule = merges[i];
+    const auto left = vocabulary_.find(rule.left);
+    const auto right = vocabulary_.find(rule.right);
+    if (!left || !right)
+      fail("{}: merge {} ({:?} {:?}) names token {:?}, which is not in the vocabulary", origin, i, rule.left, rule.right,
+           left ? rule.right : rule.left);
+    // With a continuing-subword prefix ("##"), the right part loses it when joined.
+    const std::string_view right_text =
+        prefix > 0 && rule.right.compare(0, prefix, options_.continuing_subword_prefix) == 0
+            ? std::string_view(rule.right).substr(prefix)
+            : std::string_view(rule.right);
+    const std::string joined = rule.left + std::string(right_text);
+    const auto merged = vocabulary_.find(joined);
+    if (!merged) fail("{}: merge {} ({:?} {:?}) makes {:?}, which is not in the vocabulary", origin, i, rule.left, rule.right, joined);
+    // The first rule for a pair wins, as in HF where a later duplicate never fires.
+    merges_.emplace(pair_key(*left, *right), MergeTarget{rule.rank, *merged});
+  }
+  if (options_.unk_token) {
+    unk_id_ = vocabulary_.find(*options_.unk_token);
+    if (!unk_id_) fail("{}: unk_token {:?} is not in the vocabulary", origin, *options_.unk_token);
+  }
+  byte_ids_.fill(-1);
+  all_bytes_present_ = true;
+  for (int b = 0; b < 256; ++b) {
+    const auto id = vocabulary_.find(fmt::format("<0x{:02X}>", b));
+    if (id) byte_ids_[b] = *id;
+    else all_bytes_present_ = false;
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> BpeModel::merges_in_rank_order() const {
+  std::vector<std::pair<uint32_t, uint64_t>> ranked;
+  ranked.reserve(merges_.size());
+  for (const auto& [key, target] : merges_) ranked.emplace_back(target.rank, key);
+  std::sort(ranked.begin(), ranked.end());
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(ranked.size());
+  for (const auto& [rank, key] : ranked)
+    out.emplace_back(vocabulary_.tokens[key >> 32], vocabulary_.tokens[key & 0xFFFFFFFFu]);
+  return out;
+}
+
+void BpeModel::encode(std::string_view piece, std::vector<TokenId>& out) const {
+  if (piece.empty()) return;
+  if (options_.ignore_merges) {
+    if (const auto id = vocabulary_.find(piece)) {
+      out.push_back(*id);
+      return;
+    }
+  }
+  {
+    std::lock_guard lock(cache_mutex_);
+    const auto it = cache_.find(piece);
+    if (it != cache_.end()) {
+      out.insert(out.end(), it->second.begin(), it->second.end());
+      return;
+    }
+  }
+  const size_t first = out.size();
+  encode_uncached(piece, out);
+  std::lock_guard lock(cache_mutex_);
+  if (cache_.size() < kCacheCapacity) cache_.emplace(std::string(piece), std::vector<TokenId>(out.begin() + first, out.end()));
+}
+
+void BpeModel::encode_uncached(std::string_view piece, std::vector<TokenId>& out) const {
+  std::vector<Symbol> symbols;
+  symbols.reserve(piece.size());
+  const auto add = [&](TokenId id) {
+    const int index = static_cast<int>(symbols.size());
+    symbols.push_back({id, index - 1, -1, true});
+    if (index > 0) symbols[index - 1].next = index;
+  };
+
+  // Initial symbols: one per character, unknown characters as bytes or (fused) unknown tokens.
+  TokenId pending_unk = -1;  // an unknown token not yet added (kept open for fuse_unk)
+  std::string scratch;
+  for (size_t pos = 0; pos < piece.size();) {
+    const size_t begin = pos;
+    pos += std::min(utf8_length(static_cast<unsigned char>(piece[pos])), piece.size() - pos);
+    std::string_view character = piece.substr(begin, pos - begin);
+    std::string_view lookup = character;
+    if ((begin > 0 && !options_.continuing_subword_prefix.empty()) || (pos == piece.size() && !options_.end_of_word_suffix.empty())) {
+      scratch.clear();
+      if (begin > 0) scratch += options_.continuing_subword_prefix;
+      scratch += character;
+      if (pos == piece.size()) scratch += options_.end_of_word_suffix;
+      lookup = scratch;
+    }
+    if (const auto id = vocabulary_.find(lookup)) {
+      if (pending_unk >= 0) add(pending_unk), pending_unk = -1;
+      add(*id);
+      continue;
+    }
+    if (options_.byte_fallback) {
+      bool all = true;
+      for (char c : character) all = all && byte_ids_[static_cast<uint8_t>(c)] >= 0;
+      if (all) {
+        if (pending_unk >= 0) add(pending_unk), pending_unk = -1;
+        for (char c : character) add(byte_ids_[static_cast<uint8_t>(c)]);
+        continue;
+      }
+    }
+    if (unk_id_) {
+      if (pending_unk >= 0 && !options_.fuse_unk) add(pending_unk);
+      pending_unk = *unk_id_;
+    }
+    // Without an unknown token the character is dropped, as HF does.
+  }
+  if (pending_unk >= 0) add(pending_unk);
+
+  std::priority_queue<Candidate> queue;
+  const auto consider = [&](int left) {
+    const int right = symbols[left].next;
+    if (right < 0) return;
+    const auto it = merges_.find(pair_key(symbols[left].id, symbols[right].id));
+    if (it != merges_.end()) queue.push({it->second.rank, left, it->second.merged});
+  };
+  for (int i = 0; i + 1 < static_cast<int>(symbols.size()); ++i) consider(i);
+
+  while (!queue.empty()) {
+    const Candidate top = queue.top();
+    queue.pop();
+    Symbol& left = symbols[top.position];
+    if (!left.alive || left.next < 0) continue;
+    // Stale entry: one side has merged with something else since it was queued.
+    const auto it = merges_.find(pair_key(left.id, symbols[left.next].id));
+    if (it == merges_.end() || it->second.merged != top.merged) continue;
+    Symbol& right = symbols[left.next];
+    right.alive = false;
+    left.id = top.merged;
+    left.next = right.next;
+    if (left.next >= 0) symbols[left.next].prev = top.position;
+    if (left.prev >= 0) consider(left.prev);
+    consider(top.position);
+  }
+  for (const Symbol& symbol : symbols)
+    if (symbol.alive) out.push_back(symbol.id);
+}
+
+}  // namespace slmtune::tokenizer

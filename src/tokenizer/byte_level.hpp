@@ -1,0 +1,18 @@
+#pragma once
+// GPT-2's reversible byte ↔ printable-character map: every byte becomes one visible code point so
+// that BPE can work on "characters" while still covering arbitrary bytes (space → Ġ, \n → Ċ).
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace slmtune::tokenizer {
+
+// The UTF-8 encoding of the code point that stands for `byte`.
+const std::string& byte_to_unicode(uint8_t byte);
+// Maps every byte of `text` to its stand-in.
+std::string bytes_to_unicode(std::string_view text);
+// Inverse for one code point: the byte, or -1 if `cp` stands for no byte.
+int unicode_to_byte(char32_t cp);
+
+}  // namespace slmtune::tokenizer

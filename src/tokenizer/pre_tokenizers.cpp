@@ -1,0 +1,172 @@
+#include "tokenizer/pre_tokenizers.hpp"
+
+#include "core/error.hpp"
+#include "tokenizer/byte_level.hpp"
+#include "tokenizer/json_access.hpp"
+#include "tokenizer/regex.hpp"
+
+namespace slmtune::tokenizer {
+
+const char* const kGpt2Pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+const char* const kLlama3Pattern =
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+
+namespace {
+
+// Applies `cut` to every piece and splices the results in place of it.
+template <class Cut>
+void for_each_piece(std::vector<std::string>& pieces, Cut&& cut) {
+  std::vector<std::string> out;
+  out.reserve(pieces.size() * 2);
+  for (auto& piece : pieces) {
+    auto parts = cut(piece);
+    for (auto& part : parts) out.push_back(std::move(part));
+  }
+  pieces = std::move(out);
+}
+
+class RegexSplit final : public PreTokenizer {
+ public:
+  RegexSplit(const std::string& pattern, SplitBehavior behavior, bool invert, const std::string& origin)
+      : regex_(pattern, origin), behavior_(behavior), invert_(invert) {}
+  void pre_tokenize(std::vector<std::string>& pieces, bool) const override {
+    for_each_piece(pieces, [&](const std::string& piece) {
+      auto matches = regex_.find_all(piece);
+      if (invert_) matches = invert_matches(piece.size(), matches);
+      return split_at_matches(piece, matches, behavior_);
+    });
+  }
+
+ private:
+  Regex regex_;
+  SplitBehavior behavior_;
+  bool invert_;
+};
+
+class ByteLevel final : public PreTokenizer {
+ public:
+  ByteLevel(bool add_prefix_space, bool use_regex) : add_prefix_space_(add_prefix_space) {
+    if (use_regex) regex_ = std::make_unique<Regex>(kGpt2Pattern, "ByteLevel");
+  }
+  void pre_tokenize(std::vector<std::string>& pieces, bool) const override {
+    for_each_piece(pieces, [&](std::string& piece) {
+      if (add_prefix_space_ && (piece.empty() || piece.front() != ' ')) piece.insert(piece.begin(), ' ');
+      std::vector<std::string> parts;
+      if (regex_) {
+        parts = split_at_matches(piece, regex_->find_all(piece), SplitBehavior::isolated);
+      } else {
+        parts.push_back(std::move(piece));
+      }
+      for (auto& part : parts) part = bytes_to_unicode(part);
+      return parts;
+    });
+  }
+
+ private:
+  bool add_prefix_space_;
+  std::unique_ptr<Regex> regex_;
+};
+
+class Metaspace final : public PreTokenizer {
+ public:
+  enum class Prepend { always, first, never };
+  Metaspace(std::string replacement, Prepend prepend, bool split)
+      : replacement_(std::move(replacement)), prepend_(prepend), split_(split) {}
+  void pre_tokenize(std::vector<std::string>& pieces, bool at_start) const override {
+    bool first = at_start;
+    for_each_piece(pieces, [&](std::string& piece) {
+      std::string text;
+      for (char c : piece) {
+        if (c == ' ') text += replacement_;
+        else text.push_back(c);
+      }
+      const bool prepend = prepend_ == Prepend::always || (prepend_ == Prepend::first && first);
+      first = false;
+      if (prepend && text.compare(0, replacement_.size(), replacement_) != 0) text.insert(0, replacement_);
+      if (!split_) return std::vector<std::string>{std::move(text)};
+      std::vector<std::pair<size_t, size_t>> matches;
+      for (size_t pos = text.find(replacement_); pos != std::string::npos; pos = text.find(replacement_, pos + replacement_.size()))
+        matches.emplace_back(pos, pos + replacement_.size());
+      return split_at_matches(text, matches, SplitBehavior::merged_with_next);
+    });
+  }
+
+ private:
+  std::string replacement_;
+  Prepend prepend_;
+  bool split_;
+};
+
+class Sequence final : public PreTokenizer {
+ public:
+  explicit Sequence(std::vector<std::unique_ptr<PreTokenizer>> steps) : steps_(std::move(steps)) {}
+  void pre_tokenize(std::vector<std::string>& pieces, bool at_start) const override {
+    for (const auto& step : steps_) step->pre_tokenize(pieces, at_start);
+  }
+
+ private:
+  std::vector<std::unique_ptr<PreTokenizer>> steps_;
+};
+
+Metaspace::Prepend metaspace_prepend(const JsonValue& spec, const std::string& path) {
+  if (spec.contains("prepend_scheme")) {
+    const std::string scheme = json_string(spec, "prepend_scheme", path);
+    if (scheme == "always") return Metaspace::Prepend::always;
+    if (scheme == "first") return Metaspace::Prepend::first;
+    if (scheme == "never") return Metaspace::Prepend::never;
+    fail("{}.prepend_scheme: expected always, first or never, found '{}'", path, scheme);
+  }
+  // Files written before prepend_scheme existed say add_prefix_space instead.
+  return json_bool(spec, "add_prefix_space", path, true) ? Metaspace::Prepend::always : Metaspace::Prepend::never;
+}
+
+}  // namespace
+
+std::unique_ptr<PreTokenizer> isolated_regex_split(const std::string& pattern, const std::string& origin) {
+  return std::make_unique<RegexSplit>(pattern, SplitBehavior::isolated, false, origin);
+}
+std::unique_ptr<PreTokenizer> byte_level_pre_tokenizer(bool add_prefix_space, bool use_regex) {
+  return std::make_unique<ByteLevel>(add_prefix_space, use_regex);
+}
+std::unique_ptr<PreTokenizer> sequence_pre_tokenizer(std::vector<std::unique_ptr<PreTokenizer>> steps) {
+  return std::make_unique<Sequence>(std::move(steps));
+}
+
+std::unique_ptr<PreTokenizer> make_pre_tokenizer(const JsonValue& spec, const std::string& path) {
+  const std::string type = json_string(spec, "type", path);
+  if (type == "Sequence") {
+    const JsonValue& items = json_array(spec, "pretokenizers", path);
+    std::vector<std::unique_ptr<PreTokenizer>> steps;
+    for (size_t i = 0; i < items.size(); ++i)
+      steps.push_back(make_pre_tokenizer(items[i], fmt::format("{}.pretokenizers[{}]", path, i)));
+    return sequence_pre_tokenizer(std::move(steps));
+  }
+  if (type == "ByteLevel")
+    return byte_level_pre_tokenizer(json_bool(spec, "add_prefix_space", path, true), json_bool(spec, "use_regex", path, true));
+  if (type == "Split") {
+    const auto [is_regex, pattern] = json_pattern(spec, path);
+    const auto behavior = parse_split_behavior(json_string(spec, "behavior", path), path + ".behavior");
+    return std::make_unique<RegexSplit>(is_regex ? pattern : regex_escape(pattern), behavior,
+                                        json_bool(spec, "invert", path, false), path + ".pattern");
+  }
+  if (type == "Metaspace") {
+    return std::make_unique<Metaspace>(json_string(spec, "replacement", path), metaspace_prepend(spec, path),
+                                       json_bool(spec, "split", path, true));
+  }
+  if (type == "WhitespaceSplit") return std::make_unique<RegexSplit>(R"(\s+)", SplitBehavior::removed, false, path);
+  if (type == "Whitespace") return std::make_unique<RegexSplit>(R"(\w+|[^\w\s]+)", SplitBehavior::removed, true, path);
+  if (type == "Digits") {
+    const bool individual = json_bool(spec, "individual_digits", path, false);
+    return std::make_unique<RegexSplit>(individual ? R"(\p{N})" : R"(\p{N}+)", SplitBehavior::isolated, false, path);
+  }
+  if (type == "Punctuation") {
+    const std::string behavior = json_string_or(spec, "behavior", path, "Isolated");
+    return std::make_unique<RegexSplit>(R"([\p{P}!-/:-@\[-`{-~])", parse_split_behavior(behavior, path + ".behavior"),
+                                        false, path);
+  }
+  fail("{}: pre-tokenizer type '{}' is not supported (supported: Sequence, ByteLevel, Split, Metaspace, "
+       "Whitespace, WhitespaceSplit, Digits, Punctuation)",
+       path, type);
+}
+
+}  // namespace slmtune::tokenizer

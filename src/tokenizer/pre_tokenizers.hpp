@@ -1,0 +1,34 @@
+#pragma once
+// HF tokenizers' pre-tokenizers: each cuts the pieces it is given into smaller pieces (and may
+// rewrite them, as ByteLevel and Metaspace do); the model then encodes every piece on its own.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tokenizer/json_access.hpp"
+
+namespace slmtune::tokenizer {
+
+class PreTokenizer {
+ public:
+  virtual ~PreTokenizer() = default;
+  // `pieces` holds the pieces of one text segment (the text between two added tokens), in order.
+  // `at_start` says the segment begins the input, which Metaspace's prepend_scheme "first" needs.
+  virtual void pre_tokenize(std::vector<std::string>& pieces, bool at_start) const = 0;
+};
+
+// Builds one from its tokenizer.json object; unsupported types fail naming the type and path.
+std::unique_ptr<PreTokenizer> make_pre_tokenizer(const JsonValue& spec, const std::string& path);
+
+// Building blocks for loaders that do not read tokenizer.json (GGUF, GPT-2 files).
+// A regex split keeping both matches and the text between them as pieces ("Isolated").
+std::unique_ptr<PreTokenizer> isolated_regex_split(const std::string& pattern, const std::string& origin);
+std::unique_ptr<PreTokenizer> byte_level_pre_tokenizer(bool add_prefix_space, bool use_regex);
+std::unique_ptr<PreTokenizer> sequence_pre_tokenizer(std::vector<std::unique_ptr<PreTokenizer>> steps);
+
+// The pattern GPT-2 (and HF's ByteLevel with use_regex) splits on.
+extern const char* const kGpt2Pattern;
+// Llama 3's pattern (also used by Llama 3.2 and SmolLM-like BPEs).
+extern const char* const kLlama3Pattern;
+
+}  // namespace slmtune::tokenizer
