@@ -6,6 +6,8 @@
 #include <limits>
 #include <optional>
 
+#include <fmt/ranges.h>
+
 #include "core/error.hpp"
 #include "core/mapped_file.hpp"
 #include "formats/byte_cursor.hpp"
@@ -222,13 +224,15 @@ File File::parse(std::filesystem::path path, std::shared_ptr<const void> owner, 
       fail("{}: tensor '{}' (info at offset {}) has {} dimensions, at most {} supported", origin, info.name, at,
            n_dims, kMaxDims);
     info.dims.resize(n_dims);
-    uint64_t numel = 1;
+    // The product of the non-zero dimensions must fit int64, so that a Shape's element count cannot
+    // overflow in whatever order it is multiplied (a zero dimension alone does not make it safe).
+    uint64_t nonzero_product = 1;
     for (auto& dim : info.dims) {
       dim = in.read<uint64_t>("a tensor dimension");
-      const auto product = checked_mul(numel, dim);
-      if (!product || dim > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      const auto product = checked_mul(nonzero_product, dim == 0 ? 1 : dim);
+      if (!product || *product > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
         fail("{}: tensor '{}' (info at offset {}): dimensions overflow 64 bits", origin, info.name, at);
-      numel = *product;
+      nonzero_product = *product;
     }
     info.type = in.read<uint32_t>("a tensor type");
     info.offset = in.read<uint64_t>("a tensor offset");
@@ -239,6 +243,11 @@ File File::parse(std::filesystem::path path, std::shared_ptr<const void> owner, 
     if (row % traits.block_size != 0)
       fail("{}: tensor '{}' of type {}: innermost dimension {} is not a multiple of the block size {}", origin,
            info.name, ggml_type_name(info.type), row, traits.block_size);
+    // Checked here, before nbytes() can overflow: no tensor can need more bytes than the whole file.
+    if (nonzero_product / traits.block_size > size / traits.type_size && info.numel() != 0)
+      fail("{}: tensor '{}' (info at offset {}) of type {} with dimensions {} needs more bytes than the file "
+           "holds ({})",
+           origin, info.name, at, ggml_type_name(info.type), fmt::join(info.dims, "x"), size);
     if (info.offset % file.alignment_ != 0)
       fail("{}: tensor '{}' data offset {} is not a multiple of the alignment {}", origin, info.name, info.offset,
            file.alignment_);

@@ -65,11 +65,15 @@ TensorEntry parse_entry(const std::string& name, const Json& info, const std::st
 
   const auto shape_it = info.find("shape");
   if (shape_it == info.end() || !shape_it->is_array()) fail("{}: missing array field 'shape'", where);
-  uint64_t numel = 1;
+  // The product of the non-zero dimensions must fit int64, so that the element count cannot overflow
+  // in whatever order it is multiplied (a zero dimension alone does not make it safe).
+  uint64_t numel = 1, nonzero_product = 1;
   for (const auto& dim_json : *shape_it) {
     const uint64_t dim = json_size(dim_json, where, "a shape dimension");
-    if (dim > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) || __builtin_mul_overflow(numel, dim, &numel))
+    if (__builtin_mul_overflow(nonzero_product, dim == 0 ? 1 : dim, &nonzero_product) ||
+        nonzero_product > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
       fail("{}: shape {} overflows 64 bits", where, shape_it->dump());
+    numel *= dim;
     entry.shape.push_back(static_cast<int64_t>(dim));
   }
 

@@ -170,6 +170,11 @@ TEST(GgufRejects, TensorInfos) {
               HasSubstr("tensor 'w' of type Q4_K: innermost dimension 100 is not a multiple of the block size 256"));
   EXPECT_THAT(error_of(with_tensor("w", {1, 1, 1, 1, 1, 1, 1, 1, 1}, 0, 0, 64)), HasSubstr("has 9 dimensions"));
   EXPECT_THAT(error_of(with_tensor("w", {1ull << 32, 1ull << 32}, 0, 0, 64)), HasSubstr("dimensions overflow 64 bits"));
+  EXPECT_THAT(error_of(with_tensor("w", {0, 1ull << 62, 2}, 0, 0, 64)), HasSubstr("dimensions overflow 64 bits"));
+  // 2^62 + 1 F32 elements: the byte count would wrap around 64 bits to a small number.
+  EXPECT_THAT(error_of(with_tensor("w", {(1ull << 62) + 1}, 0, 0, 64)),
+              HasSubstr("tensor 'w' (info at offset 24) of type F32 with dimensions 4611686018427387905 needs more "
+                        "bytes than the file holds"));
   // The data section itself beyond the file: tensor infos end exactly at the file's end.
   EXPECT_THAT(error_of(Bytes().header(1, 0).tensor("w", {4}, 0, 0)),
               HasSubstr("tensor data section would start at offset 64, beyond the end of the file (57 bytes)"));

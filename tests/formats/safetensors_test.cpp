@@ -254,6 +254,8 @@ TEST(SafetensorsRejects, CraftedHeaders) {
               HasSubstr("unexpected field 'x'"));
   EXPECT_THAT(error_of(craft(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", data8)),
               HasSubstr("overflows 64 bits"));
+  EXPECT_THAT(error_of(craft(R"({"w":{"dtype":"F32","shape":[4611686018427387904,2,0],"data_offsets":[0,0]}})", "")),
+              HasSubstr("overflows 64 bits"));
   // Overlaps, holes (between, before and after tensors), duplicates.
   EXPECT_THAT(error_of(craft(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},
                                  "b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", data8)),
