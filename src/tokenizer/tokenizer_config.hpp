@@ -27,6 +27,8 @@ struct TokenizerConfig {
   std::vector<NamedChatTemplate> chat_templates;
   std::optional<uint64_t> model_max_length;  // absent or HF's "very large" placeholder → unset
   PaddingSide padding_side = PaddingSide::right;
+  // The tokenizer.ggml.pre name of a byte-level BPE's split, when known (for writing GGUF back).
+  std::optional<std::string> gguf_pre;
 
   // The template called `name`, or nullptr.
   const std::string* chat_template(std::string_view name = "default") const;
