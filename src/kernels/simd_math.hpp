@@ -25,9 +25,11 @@ SLMTUNE_TARGET_AVX2 inline float horizontal_max(__m256 v) {
 // exp(x) to about 2 ulp: x = n·ln2 + r with |r| ≤ ln2/2, exp(r) by a degree-6 polynomial, 2^n through
 // the exponent bits. Inputs below ln(FLT_MIN) give exactly 0 (so exp(-inf) of a masked score is 0);
 // inputs above ~88.3 are clamped (the kernels subtract a row maximum first, so none arrive there).
+// NaN stays NaN, so a numerics check downstream still sees it: min/max return their second operand
+// when one is NaN, hence the operand order of the clamp.
 SLMTUNE_TARGET_AVX2 inline __m256 exp(__m256 x) {
   const __m256 underflow = _mm256_cmp_ps(x, _mm256_set1_ps(-87.33f), _CMP_LT_OQ);
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.33f)), _mm256_set1_ps(88.37f));
+  x = _mm256_min_ps(_mm256_set1_ps(88.37f), _mm256_max_ps(_mm256_set1_ps(-87.33f), x));
   const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);

@@ -49,6 +49,32 @@ TEST(Gelu, FastPathMatchesReference) {
   });
 }
 
+TEST(Activations, NanPropagatesAndMaskedLogitsVanish) {
+  // A NaN must survive the fast exp (a numerics check looks for it downstream), and −inf scores
+  // (masked positions) must give exactly zero probability.
+  const float nan = std::nanf("");
+  for_each_path([&](const std::string& path) {
+    std::vector<float> x(11, 0.5f), y(11);
+    x[3] = nan;
+    gelu_forward(y.data(), x.data(), 11);
+    EXPECT_TRUE(std::isnan(y[3])) << path;
+    EXPECT_FALSE(std::isnan(y[2])) << path;
+    swiglu_forward(y.data(), x.data(), x.data(), 1, 11, 11);
+    EXPECT_TRUE(std::isnan(y[3])) << path;
+    softmax_forward(y.data(), x.data(), 1, 11);
+    EXPECT_TRUE(std::isnan(y[3])) << path << " softmax";
+    std::vector<float> logits{1.0f, -INFINITY, 2.0f, -INFINITY, 0.0f, 3.0f, -INFINITY, 1.0f, 0.5f, -INFINITY};
+    std::vector<float> p(logits.size());
+    softmax_forward(p.data(), logits.data(), 1, static_cast<int64_t>(logits.size()));
+    double finite_sum = 0;
+    for (float v : {1.0f, 2.0f, 0.0f, 3.0f, 1.0f, 0.5f}) finite_sum += std::exp(double(v));
+    for (size_t i = 0; i < logits.size(); ++i) {
+      if (std::isinf(logits[i])) EXPECT_EQ(p[i], 0.0f) << path << " " << i;
+      else EXPECT_NEAR(p[i], std::exp(double(logits[i])) / finite_sum, 1e-6) << path << " " << i;
+    }
+  });
+}
+
 TEST(SwiGlu, BackwardMatchesFiniteDifferences) {
   const int64_t rows = 3, cols = 4;
   std::vector<double> gate = random_doubles(rows * cols, 5, -4, 4), up = random_doubles(rows * cols, 6);
