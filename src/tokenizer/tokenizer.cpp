@@ -110,6 +110,10 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, bool add_special, 
   return ids;
 }
 
+std::vector<TokenId> Tokenizer::encode_ids_with_specials(std::vector<TokenId> ids) const {
+  return parts_.post_processor ? parts_.post_processor->process(std::move(ids), nullptr) : ids;
+}
+
 std::vector<TokenId> Tokenizer::encode_pair(std::string_view first, std::string_view second, bool add_special,
                                              bool parse_special) const {
   std::vector<TokenId> a = encode_raw(first, parse_special);

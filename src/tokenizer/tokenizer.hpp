@@ -46,6 +46,8 @@ class Tokenizer {
   std::vector<TokenId> encode(std::string_view text, bool add_special = false, bool parse_special = false) const;
   std::vector<TokenId> encode_pair(std::string_view first, std::string_view second, bool add_special = true,
                                    bool parse_special = false) const;
+  // Adds the special tokens of add_special=true around already-encoded ids (used after truncation).
+  std::vector<TokenId> encode_ids_with_specials(std::vector<TokenId> ids) const;
   // Fails naming the id when one is outside the vocabulary.
   std::string decode(std::span<const TokenId> ids, bool skip_special = false) const;
 
