@@ -359,6 +359,11 @@ bool Renderer::apply_test(std::string_view name, const Value& input, CallArgs& a
 }
 
 Value Renderer::attribute(const Value& object, std::string_view name) {
+  // Python's dunder attributes are the sandbox's way out (''.__class__.__mro__...): refused, as
+  // Jinja2's sandbox refuses them, unless a dict holds such a key.
+  if (name.size() > 4 && name.substr(0, 2) == "__" && name.substr(name.size() - 2) == "__" && !object.is_undefined() &&
+      !(object.is_mapping() && object.as_dict().find(name)))
+    raise("SecurityError", fmt::format("access to attribute '{}' of '{}' object is unsafe.", name, python_type_name(object)));
   switch (object.kind()) {
     case Kind::Undefined: raise("UndefinedError", object.undefined_hint());
     case Kind::Dict: {
