@@ -22,7 +22,7 @@ if [ ! -d ../shared/testdata ] && [ -z "${SLMTUNE_TESTDATA:-}" ]; then
 fi
 
 step "Release build (gcc)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$jobs"
 
 step "tests (Release)"

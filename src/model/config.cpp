@@ -297,6 +297,20 @@ ModelConfig parse_model_config(const Json& json, const std::string& origin) {
   if (config.family != Family::Phi && activation != "silu")
     fail("{}: hidden_act '{}' is not supported for {} (expected silu)", origin, activation, config.architecture);
 
+  // Bounds far above any real model keep a hostile config from asking for absurd allocations.
+  const struct {
+    const char* key;
+    int64_t value;
+    int64_t limit;
+  } limits[] = {{"vocab_size", config.vocab_size, int64_t{1} << 24},
+                {"hidden_size", config.hidden_size, int64_t{1} << 17},
+                {"intermediate_size", config.intermediate_size, int64_t{1} << 19},
+                {"num_hidden_layers", config.num_layers, 1024},
+                {"num_attention_heads", config.num_heads, 4096},
+                {"head_dim", config.head_dim, 4096}};
+  for (const auto& limit : limits)
+    if (limit.value > limit.limit)
+      fail("{}: {} = {} is beyond what slmtune supports (at most {})", origin, limit.key, limit.value, limit.limit);
   if (config.rotary_dim() <= 0) fail("{}: the rotary dimension works out to 0", origin);
   if (config.rope_scaling && config.rope_scaling->type == "longrope") {
     const auto expected = static_cast<size_t>(config.rotary_dim() / 2);
