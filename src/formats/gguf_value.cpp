@@ -186,7 +186,9 @@ std::string Value::summary() const {
     case ValueType::STRING: {
       constexpr size_t kMax = 60;
       if (string_.size() <= kMax) return fmt::format("\"{}\"", string_);
-      return fmt::format("\"{}…\" ({} bytes)", string_.substr(0, kMax), string_.size());
+      size_t cut = kMax;  // back off to a UTF-8 character boundary so the output stays valid text
+      while (cut > 0 && (static_cast<unsigned char>(string_[cut]) & 0xC0) == 0x80) --cut;
+      return fmt::format("\"{}…\" ({} bytes)", string_.substr(0, cut), string_.size());
     }
     case ValueType::ARRAY:
       return fmt::format("[array of {} {}]", items_.size(), value_type_name(element_type_));

@@ -223,6 +223,11 @@ TEST(GgufValue, AccessorsConvertAndCheck) {
   EXPECT_THAT([] { (void)Value::string("x").as_array(); },
               ::testing::ThrowsMessage<Error>(HasSubstr("expected array, found string")));
   EXPECT_EQ(Value::string_array({"a", "b"}).summary(), "[array of 2 string]");
+  EXPECT_EQ(Value::i8(-3).summary(), "-3");
+  EXPECT_EQ(Value::string("hi").summary(), "\"hi\"");
+  // Long strings are cut at a character boundary: 59 ASCII bytes, then 'é' straddling byte 60.
+  EXPECT_EQ(Value::string(std::string(59, 'a') + "é" + std::string(10, 'b')).summary(),
+            "\"" + std::string(59, 'a') + "…\" (71 bytes)");
 }
 
 TEST(GgufTypes, NamesAndSizes) {
