@@ -18,9 +18,15 @@ namespace {
 constexpr int64_t kTileFloats = 64 * 1024;
 constexpr int64_t kMinTileLines = 16;
 
-int64_t tile_lines(int64_t line_length) {
-  int64_t lines = std::max<int64_t>(kMinTileLines, kTileFloats / std::max<int64_t>(line_length, 1));
-  return (lines + kMinTileLines - 1) / kMinTileLines * kMinTileLines;
+// Lines (weight rows or columns) per tile for `total` lines of `line_length` floats. The tile count
+// is rounded up to a multiple of the thread count and the lines spread evenly, because parallel_for
+// hands each thread an equal run of tiles: 5 tiles on 2 threads would leave one idle 40% of the time.
+int64_t tile_lines(int64_t total, int64_t line_length) {
+  const int64_t max_lines = std::max<int64_t>(kMinTileLines, kTileFloats / std::max<int64_t>(line_length, 1));
+  const int64_t workers = std::max(1, threads());
+  int64_t tiles = (total + max_lines - 1) / max_lines;
+  tiles = (tiles + workers - 1) / workers * workers;
+  return std::max<int64_t>(1, (total + tiles - 1) / tiles);
 }
 
 SLMTUNE_TARGET_AVX2 void bf16_to_f32_avx2(const uint16_t* src, float* dst, int64_t count) {
@@ -53,7 +59,7 @@ const uint16_t* half_data(const WeightMatrix& weight) { return static_cast<const
 // inside the parallel region).
 void forward_expanded(float* y, const float* x, const WeightMatrix& w, const float* bias, int64_t n) {
   const int64_t in = w.cols, out = w.rows;
-  const int64_t lines = tile_lines(in);
+  const int64_t lines = tile_lines(out, in);
   const int64_t tiles = (out + lines - 1) / lines;
   parallel_for(tiles, 1, [&](int64_t first, int64_t last) {
     std::vector<float> tile(static_cast<size_t>(lines * in));
@@ -72,10 +78,29 @@ void forward_expanded(float* y, const float* x, const WeightMatrix& w, const flo
   });
 }
 
-// dx[:, c0:c1] += dy · W[:, c0:c1]: tiles of input features write disjoint columns of dx.
+// dx += dy · W for half weights. With enough rows, threads split the rows and each walks all of W
+// in row tiles (contiguous to expand; sgemm gets a wide N = in and K = tile rows). With few rows
+// (a short prompt), threads split W's columns instead: dx[:, c0:c1] += dy · W[:, c0:c1], disjoint
+// columns of dx per tile.
+constexpr int64_t kRowsPerThreadForRowSplit = 64;
+
 void backward_input_expanded(float* dx, const float* dy, const WeightMatrix& w, int64_t n) {
   const int64_t in = w.cols, out = w.rows;
-  const int64_t width = std::min(in, tile_lines(out));
+  if (n >= kRowsPerThreadForRowSplit * std::max(1, threads())) {
+    const int64_t lines = std::min(out, std::max<int64_t>(kMinTileLines, kTileFloats / in));
+    parallel_for(n, kRowsPerThreadForRowSplit, [&](int64_t first, int64_t last) {
+      std::vector<float> tile(static_cast<size_t>(lines * in));
+      for (int64_t r0 = 0; r0 < out; r0 += lines) {
+        const int64_t count = std::min(lines, out - r0);
+        expand_to_f32(half_data(w) + r0 * in, w.dtype, count * in, tile.data());
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(last - first), static_cast<int>(in),
+                    static_cast<int>(count), 1.0f, dy + first * out + r0, static_cast<int>(out), tile.data(),
+                    static_cast<int>(in), 1.0f, dx + first * in, static_cast<int>(in));
+      }
+    });
+    return;
+  }
+  const int64_t width = tile_lines(in, out);
   const int64_t tiles = (in + width - 1) / width;
   parallel_for(tiles, 1, [&](int64_t first, int64_t last) {
     std::vector<float> tile(static_cast<size_t>(out * width));

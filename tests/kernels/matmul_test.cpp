@@ -46,9 +46,10 @@ TEST(Linear, F32BlasMatchesReference) {
 }
 
 // bf16/f16 weights go through the tile-expansion path; these sizes give several tiles in both
-// directions with a partial last one (forward tiles 64 rows of in=1024; backward 448 columns).
-void check_half_weights(DType dtype) {
-  const int64_t n = 5, in = 1024, out = 150;
+// directions, with a shorter last one (forward: at most 64 rows of in=1024 per tile; backward: at
+// most 436 columns of out=150, or, with many rows, 64-row tiles of W).
+void check_half_weights(DType dtype, int64_t n) {
+  const int64_t in = 1024, out = 150;
   const auto x = f32_exact(random_doubles(n * in, 9)), dy = f32_exact(random_doubles(n * out, 10));
   const auto b = f32_exact(random_doubles(out, 11));
   const auto w_source = random_doubles(out * in, 12);
@@ -69,14 +70,21 @@ void check_half_weights(DType dtype) {
     std::vector<float> yf(n * out), dxf(n * in, 0.0f);
     linear_forward(yf.data(), xf.data(), weight, bf.data(), n);
     linear_backward(dxf.data(), nullptr, nullptr, dyf.data(), xf.data(), weight, n);
-    const std::string name = std::string(dtype_name(dtype)) + " " + path;
+    const std::string name = std::string(dtype_name(dtype)) + " " + path + " n=" + std::to_string(n);
     expect_close(yf, y, 1e-4, 1e-5, name + " y");
     expect_close(dxf, dx, 1e-5, 1e-5, name + " dx");
   });
 }
 
-TEST(Linear, Bf16WeightsExpandedTileByTileMatchReference) { check_half_weights(DType::BF16); }
-TEST(Linear, F16WeightsExpandedTileByTileMatchReference) { check_half_weights(DType::F16); }
+// 5 rows: backward splits W's columns among threads; 300 rows: it splits the rows.
+TEST(Linear, Bf16WeightsExpandedTileByTileMatchReference) {
+  check_half_weights(DType::BF16, 5);
+  check_half_weights(DType::BF16, 300);
+}
+TEST(Linear, F16WeightsExpandedTileByTileMatchReference) {
+  check_half_weights(DType::F16, 5);
+  check_half_weights(DType::F16, 300);
+}
 
 TEST(Linear, ExpansionFastPathMatchesCoreConversions) {
   // Includes specials: ±0, subnormals, ±Inf, NaN, and an odd count so the scalar tail runs.
