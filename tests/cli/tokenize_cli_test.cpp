@@ -1,0 +1,82 @@
+// `slmtune tokenize` / `slmtune detokenize` end to end, against HF reference ids (ggml's gpt-2
+// prompts and llama.cpp's Llama 2 vectors).
+#include <gtest/gtest.h>
+
+#include "support/test_support.hpp"
+
+using slmtune::testing::run_slmtune;
+using slmtune::testing::TempDir;
+using slmtune::testing::testdata;
+
+namespace {
+
+std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
+
+void expect_one_line_error(const slmtune::testing::CommandResult& result, const std::string& fragment) {
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(result.out.empty()) << result.out;
+  EXPECT_EQ(result.err.rfind("error: ", 0), 0u) << result.err;
+  EXPECT_EQ(result.err.find('\n'), result.err.size() - 1) << result.err;
+  EXPECT_NE(result.err.find(fragment), std::string::npos) << result.err;
+}
+
+TEST(TokenizeCli, IdsLineMatchesHfGpt2Reference) {
+  // gpt-2.txt: "Hello World! => 15496,2159,0"
+  const auto result = run_slmtune("tokenize " + quoted(testdata("tokenizers/microsoft-phi-2")) + " --text 'Hello World!' --ids");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "15496 2159 0\n");
+}
+
+TEST(TokenizeCli, GgufWithSpecialTokensAndFileInput) {
+  TempDir dir;
+  slmtune::testing::write_text(dir / "in.txt", " Hello world");
+  // ggml-vocab-llama-spm.gguf.out for " Hello world": 29871 15043 3186; add_bos_token adds <s> = 1.
+  const auto result = run_slmtune("tokenize " + quoted(testdata("llama.cpp-vocab/ggml-vocab-llama-spm.gguf")) + " --file " +
+                                  quoted(dir / "in.txt") + " --add-special");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "1 29871 15043 3186\n");
+}
+
+TEST(TokenizeCli, TokensAndJson) {
+  const std::string model = quoted(testdata("tokenizers/microsoft-phi-2/tokenizer.json"));
+  auto result = run_slmtune("tokenize " + model + " --text 'Hello World!' --tokens");
+  EXPECT_EQ(result.out, "Hello\n\xC4\xA0World\n!\n");
+  result = run_slmtune("tokenize " + model + " --text 'Hello World!' --json");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("\"ids\":[15496,2159,0]"), std::string::npos) << result.out;
+}
+
+TEST(TokenizeCli, DetokenizeRoundTripAndBadIds) {
+  const std::string model = quoted(testdata("tokenizers/microsoft-phi-2"));
+  auto result = run_slmtune("detokenize " + model + " 15496 2159 0");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "Hello World!\n");
+  result = run_slmtune("detokenize " + model + " '15496 2159 0'");
+  EXPECT_EQ(result.out, "Hello World!\n");
+  expect_one_line_error(run_slmtune("detokenize " + model + " 15496 999999"), "999999");
+  expect_one_line_error(run_slmtune("detokenize " + model + " 12x"), "12x");
+}
+
+TEST(TokenizeCli, BadInputsAreOneLine) {
+  TempDir dir;
+  expect_one_line_error(run_slmtune("tokenize " + quoted(dir / "missing") + " --text hi"), "missing");
+  slmtune::testing::write_text(dir / "tokenizer.json", R"({"model": {"type": "WordLevel", "vocab": {}}})");
+  expect_one_line_error(run_slmtune("tokenize " + quoted(dir / "tokenizer.json") + " --text hi"), "model.type");
+  slmtune::testing::write_text(dir / "tokenizer.json",
+                               R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a c"]}})");
+  expect_one_line_error(run_slmtune("tokenize " + quoted(dir / "tokenizer.json") + " --text hi"), "merge 0");
+  slmtune::testing::write_text(dir / "tokenizer.json",
+                               R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 0}, "merges": []}})");
+  expect_one_line_error(run_slmtune("tokenize " + quoted(dir / "tokenizer.json") + " --text hi"), "duplicate token id 0");
+  slmtune::testing::write_text(dir / "tokenizer.json",
+                               R"({"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(?<x"}, "behavior": "Isolated"},
+                                   "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}})");
+  expect_one_line_error(run_slmtune("tokenize " + quoted(dir / "tokenizer.json") + " --text hi"), "PCRE2");
+  slmtune::testing::write_text(dir / "tokenizer.json",
+                               R"({"normalizer": {"type": "Sequence", "normalizers": [{"type": "BertNormalizer"}]},
+                                   "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}})");
+  expect_one_line_error(run_slmtune("tokenize " + quoted(dir / "tokenizer.json") + " --text hi"), "normalizer.normalizers[0]");
+  expect_one_line_error(run_slmtune("tokenize " + quoted(testdata("tokenizers/microsoft-phi-2")) + " --text a --file b"), "exactly one");
+}
+
+}  // namespace
