@@ -208,8 +208,8 @@ File File::parse(std::filesystem::path path, std::shared_ptr<const void> owner, 
     file.alignment_ = static_cast<uint64_t>(value);
   }
 
-  // Smallest tensor info: name length, 1-dim count, one dim, type, offset.
-  constexpr uint64_t kMinTensorInfoSize = 8 + 4 + 8 + 4 + 8;
+  // Smallest tensor info: name length, empty name, dimension count (0 for a scalar), type, offset.
+  constexpr uint64_t kMinTensorInfoSize = 8 + 4 + 4 + 8;
   const uint64_t tensor_count_at = in.position();
   if (tensor_count > in.remaining() / kMinTensorInfoSize)
     fail("{}: tensor count {} (offset 8) is impossible: only {} bytes follow the metadata (offset {})", origin,

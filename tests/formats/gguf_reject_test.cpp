@@ -178,6 +178,8 @@ TEST(GgufRejects, TensorInfos) {
   // The data section itself beyond the file: tensor infos end exactly at the file's end.
   EXPECT_THAT(error_of(Bytes().header(1, 0).tensor("w", {4}, 0, 0)),
               HasSubstr("tensor data section would start at offset 64, beyond the end of the file (57 bytes)"));
+  // A scalar (no dimensions) is a valid one-element tensor, and the smallest possible tensor info.
+  EXPECT_EQ(error_of(with_tensor("", {}, 0, 0, 4)), "(no error)");
   // A Q4_K tensor opens; its bytes are there even though it cannot be viewed as floats.
   EXPECT_EQ(error_of(with_tensor("q", {256}, 12, 0, 144)), "(no error)");
 }

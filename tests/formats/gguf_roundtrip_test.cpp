@@ -71,7 +71,7 @@ TEST(GgufRoundTrip, EveryValueTypeAndTensorType) {
       {"bf16", patterned(DType::BF16, {2, 2, 3}, 3)}, {"f64", patterned(DType::F64, {1}, 4)},
       {"i8", patterned(DType::I8, {9}, 5)},       {"i16", patterned(DType::I16, {4}, 6)},
       {"i32", patterned(DType::I32, {2, 1}, 7)},  {"i64", patterned(DType::I64, {3}, 8)},
-      {"empty", Tensor::zeros(DType::F32, {0, 4})},
+      {"empty", Tensor::zeros(DType::F32, {0, 4})}, {"scalar", patterned(DType::F32, {}, 9)},
   };
   for (const auto& [name, t] : tensors) writer.add_tensor(name, t);
   std::vector<std::byte> q4k(2 * 144);
