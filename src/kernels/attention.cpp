@@ -45,6 +45,19 @@ float exp_shifted(float* row, int64_t n, float shift, bool avx2) {
   return avx2 ? exp_shifted_avx2(row, n, shift) : exp_shifted_scalar(row, n, shift);
 }
 
+SLMTUNE_TARGET_AVX2 float maximum_avx2(const float* row, int64_t n) {
+  __m256 vmax = _mm256_set1_ps(kNegativeInfinity);
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(row + j));
+  float m = simd::horizontal_max(vmax);
+  for (; j < n; ++j) m = std::max(m, row[j]);
+  return m;
+}
+
+float maximum(const float* row, int64_t n, bool avx2) {
+  return avx2 ? maximum_avx2(row, n) : *std::max_element(row, row + n);
+}
+
 // The geometry shared by forward and backward: where rows of q/k/v start and which keys a query sees.
 struct Layout {
   const AttentionShape& s;
@@ -105,7 +118,7 @@ void forward_tile(float* out, float* lse, const float* q, const float* k, const 
     L.mask_scores(scores.data(), key_mask, b, q0, rows, k0, cols);
     for (int64_t i = 0; i < rows; ++i) {
       float* row = scores.data() + i * cols;
-      const float tile_max = *std::max_element(row, row + cols);
+      const float tile_max = maximum(row, cols, avx2);
       const float new_max = std::max(row_max[i], tile_max);
       if (new_max == kNegativeInfinity) {  // nothing visible yet: the row stays empty
         std::fill_n(row, cols, 0.0f);
