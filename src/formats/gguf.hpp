@@ -1,6 +1,7 @@
 #pragma once
-// GGUF (v3, and v2 which differs only in nothing we read) — the llama.cpp model file: typed metadata
-// key/values, tensor descriptors, then aligned tensor data. Spec: shared/testdata/docs/gguf.md.
+// GGUF v3 (and v2, whose little-endian layout is the same; v1 used 32-bit counts and is refused) —
+// the llama.cpp model file: typed metadata key/values, tensor descriptors, then aligned tensor data.
+// Spec: shared/testdata/docs/gguf.md.
 // The reader validates the whole header up front so later accessors never meet a bad offset.
 #include <cstddef>
 #include <cstdint>
