@@ -61,6 +61,7 @@ std::byte* Tensor::mutable_data() {
 }
 
 void convert_to_f32(DType dtype, const std::byte* src, float* dst, size_t count) {
+  if (count == 0) return;  // an empty tensor may have no storage at all
   switch (dtype) {
     case DType::F32:
       std::memcpy(dst, src, count * sizeof(float));
