@@ -1,0 +1,66 @@
+#pragma once
+// One decoder block's forward and backward (internal to transformer.cpp). The block reads its
+// parameters from ModelWeights by index and writes what its backward needs into BlockActivations.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels/attention.hpp"
+#include "kernels/rope.hpp"
+#include "model/transformer.hpp"
+
+namespace slmtune::detail {
+
+// A linear layer of a block: weight and bias indices into ModelWeights (-1 when absent).
+struct LinearRef {
+  int weight = -1;
+  int bias = -1;
+  std::string name;  // short name, e.g. "q_proj"
+  std::shared_ptr<LinearAdapter> adapter;
+};
+
+struct BlockParams {
+  int norm1_weight = -1, norm1_bias = -1, norm2_weight = -1, norm2_bias = -1;
+  LinearRef q, k, v, qkv, o, gate, up, gate_up, down;  // phi-2: up = fc1, down = fc2
+  std::string prefix;                                  // "model.layers.L."
+};
+
+// Everything a block's backward reads, sized by ensure().
+struct BlockActivations {
+  std::vector<float> x_in;              // [N, H] block input
+  std::vector<float> norm1, mean1, rstd1;
+  std::vector<float> q, k, v;           // after RoPE (q, k)
+  std::vector<float> attn, lse;         // attention output [N, q_size], lse [B, heads, T]
+  std::vector<float> x_mid;             // sequential blocks: x + attention branch
+  std::vector<float> norm2, mean2, rstd2;
+  std::vector<float> mlp_pre;           // gate|up (SwiGLU) or fc1 output (GELU)
+  std::vector<float> mlp_act;           // input of down_proj / fc2
+  int64_t bytes() const;
+};
+
+// Gradient buffers by parameter index (null when frozen).
+using GradientLookup = std::function<float*(int)>;
+
+struct BlockContext {
+  const ModelWeights* weights = nullptr;
+  const ModelConfig* config = nullptr;
+  kernels::AttentionShape shape;  // batch, T, heads
+  const uint8_t* key_mask = nullptr;
+  const int32_t* positions = nullptr;
+  const kernels::RopeTable* rope = nullptr;
+  int64_t tokens() const { return shape.batch * shape.q_len; }
+};
+
+BlockParams block_params(const ModelWeights& weights, int64_t layer);
+
+// x_out = block(x_in); x_in must already be in acts.x_in.
+void block_forward(const BlockContext& ctx, const BlockParams& params, BlockActivations& acts, float* x_out);
+
+// Given dx_out, writes dx_in (may alias dx_out) and adds parameter gradients.
+void block_backward(const BlockContext& ctx, const BlockParams& params, const BlockActivations& acts,
+                    const float* dx_out, float* dx_in, const GradientLookup& grad,
+                    const GradientObserver& observer);
+
+}  // namespace slmtune::detail

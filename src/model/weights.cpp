@@ -1,0 +1,156 @@
+#include "model/weights.hpp"
+
+#include <cstring>
+#include <unordered_map>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "formats/gguf.hpp"
+#include "formats/safetensors.hpp"
+#include "model/gguf_config.hpp"
+
+namespace slmtune {
+namespace {
+
+bool is_float_weight(DType dtype) { return dtype == DType::F32 || dtype == DType::F16 || dtype == DType::BF16; }
+
+// Row r of the permuted layout holds HF row `source_row(r)` of the same head: llama.cpp's convert
+// script reshapes each head to [2, head_dim/2] and swaps the two axes, so HF row j·half + i lands on
+// row 2i + j.
+Tensor reorder_rope_rows(const Tensor& weight, int64_t heads, bool to_hf, const char* what) {
+  if (weight.rank() < 1 || heads <= 0 || weight.dim(0) % heads != 0 || (weight.dim(0) / heads) % 2 != 0)
+    fail("{}: {} rows ({}) do not split into {} heads of even size", what, shape_string(weight.shape()),
+         weight.rank() ? weight.dim(0) : 0, heads);
+  const int64_t rows = weight.dim(0);
+  const int64_t head_dim = rows / heads, half = head_dim / 2;
+  const size_t row_bytes = weight.nbytes() / static_cast<size_t>(rows);
+  Tensor out = Tensor::zeros(weight.dtype(), weight.shape());
+  std::byte* dst = out.mutable_data();
+  const std::byte* src = weight.data();
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t i = 0; i < half; ++i)
+      for (int64_t j = 0; j < 2; ++j) {
+        const int64_t hf_row = h * head_dim + j * half + i;
+        const int64_t gguf_row = h * head_dim + 2 * i + j;
+        const int64_t to = to_hf ? hf_row : gguf_row, from = to_hf ? gguf_row : hf_row;
+        std::memcpy(dst + static_cast<size_t>(to) * row_bytes, src + static_cast<size_t>(from) * row_bytes, row_bytes);
+      }
+  return out;
+}
+
+}  // namespace
+
+Tensor unpermute_rope_rows(const Tensor& weight, int64_t heads) {
+  return reorder_rope_rows(weight, heads, true, "unpermute_rope_rows");
+}
+Tensor permute_rope_rows(const Tensor& weight, int64_t heads) {
+  return reorder_rope_rows(weight, heads, false, "permute_rope_rows");
+}
+
+kernels::WeightMatrix WeightEntry::matrix() const {
+  if (tensor.rank() != 2) fail("{}: not a matrix (shape {})", spec.hf_name, shape_string(tensor.shape()));
+  return {tensor.data(), tensor.dtype(), tensor.dim(0), tensor.dim(1)};
+}
+
+ModelWeights ModelWeights::from_tensors(const ModelConfig& config,
+                                        const std::function<Tensor(const std::string&)>& lookup,
+                                        const std::string& origin) {
+  ModelWeights weights;
+  weights.config_ = config;
+  weights.origin_ = origin;
+  for (auto& spec : expected_tensors(config)) {
+    Tensor tensor = lookup(spec.hf_name);
+    if (tensor.data() == nullptr)
+      fail("{}: tensor '{}' is missing (expected shape {} for {})", origin, spec.hf_name, shape_string(spec.shape),
+           config.architecture);
+    if (tensor.shape() != spec.shape)
+      fail("{}: tensor '{}' has shape {}, expected {} from config", origin, spec.hf_name,
+           shape_string(tensor.shape()), shape_string(spec.shape));
+    if (!is_float_weight(tensor.dtype()))
+      fail("{}: tensor '{}' has dtype {}, expected F32, F16 or BF16", origin, spec.hf_name,
+           dtype_name(tensor.dtype()));
+    WeightEntry entry{std::move(spec), std::move(tensor), {}};
+    if (entry.tensor.rank() == 1) entry.f32 = entry.tensor.to_f32_vector();
+    weights.entries_.push_back(std::move(entry));
+  }
+  return weights;
+}
+
+ModelWeights ModelWeights::load_hf(const std::filesystem::path& dir) {
+  const ModelConfig config = load_model_config(dir);
+  auto model = std::make_shared<safetensors::Model>(safetensors::Model::open(dir));
+  const std::string origin = dir.string();
+  const auto unknown = check_tensors(
+      config,
+      [&](const std::string& name) -> std::optional<Shape> {
+        const auto* entry = model->find(name);
+        if (!entry) return std::nullopt;
+        return entry->shape;
+      },
+      model->names(), origin, /*gguf_names=*/false);
+  for (const auto& name : unknown) log::warn("{}: ignoring tensor '{}' that {} does not use", origin, name,
+                                             config.architecture);
+  return from_tensors(config, [&](const std::string& name) { return model->tensor(name); }, origin);
+}
+
+ModelWeights ModelWeights::load_gguf(const std::filesystem::path& path) {
+  const auto file = gguf::File::open(path);
+  const ModelConfig config = model_config_from_gguf(file);
+  const std::string origin = path.string();
+  std::vector<std::string> names;
+  for (const auto& info : file.tensors()) names.push_back(info.name);
+  const auto unknown = check_tensors(
+      config,
+      [&](const std::string& name) -> std::optional<Shape> {
+        const auto* info = file.find_tensor(name);
+        if (!info) return std::nullopt;
+        return info->shape();
+      },
+      names, origin, /*gguf_names=*/true);
+  for (const auto& name : unknown) log::warn("{}: ignoring tensor '{}' that {} does not use", origin, name,
+                                             config.architecture);
+  std::unordered_map<std::string, const TensorSpec*> by_hf;
+  const auto specs = expected_tensors(config);
+  for (const auto& spec : specs) by_hf[spec.hf_name] = &spec;
+  // Only llama.cpp's "llama" architecture permutes Q/K for its adjacent-pair RoPE; qwen2 and phi3
+  // files are written in rotate-half (NEOX) order already.
+  const bool permuted = config.family == Family::Llama || config.family == Family::Mistral;
+  return from_tensors(
+      config,
+      [&](const std::string& hf_name) {
+        const TensorSpec& spec = *by_hf.at(hf_name);
+        Tensor tensor = file.tensor(spec.gguf_name);
+        if (permuted && (spec.linear_name == "q_proj" || spec.linear_name == "k_proj"))
+          return unpermute_rope_rows(tensor, spec.linear_name == "q_proj" ? config.num_heads : config.num_kv_heads);
+        if (permuted && tensor.rank() == 1 && spec.layer >= 0 &&
+            (hf_name.find("q_proj.bias") != std::string::npos || hf_name.find("k_proj.bias") != std::string::npos)) {
+          const bool q = hf_name.find("q_proj") != std::string::npos;
+          return unpermute_rope_rows(tensor, q ? config.num_heads : config.num_kv_heads);
+        }
+        return tensor;
+      },
+      origin);
+}
+
+ModelWeights ModelWeights::load(const std::filesystem::path& path) {
+  if (std::filesystem::is_regular_file(path) && path.extension() == ".gguf") return load_gguf(path);
+  if (std::filesystem::is_directory(path)) return load_hf(path);
+  fail("{}: not a model directory (config.json + safetensors) or a .gguf file", path.string());
+}
+
+int ModelWeights::index(std::string_view hf_name) const {
+  for (size_t i = 0; i < entries_.size(); ++i)
+    if (entries_[i].spec.hf_name == hf_name) return static_cast<int>(i);
+  return -1;
+}
+
+void ModelWeights::replace(size_t i, Tensor tensor) {
+  WeightEntry& entry = entries_.at(i);
+  if (tensor.shape() != entry.spec.shape || !is_float_weight(tensor.dtype()))
+    fail("{}: replacement for '{}' is {} {}, expected a float tensor of shape {}", origin_, entry.spec.hf_name,
+         dtype_name(tensor.dtype()), shape_string(tensor.shape()), shape_string(entry.spec.shape));
+  entry.tensor = std::move(tensor);
+  if (entry.tensor.rank() == 1) entry.f32 = entry.tensor.to_f32_vector();
+}
+
+}  // namespace slmtune
