@@ -19,11 +19,54 @@ char32_t code_point_before(std::string_view text, size_t end) {
 
 void AddedTokenMatcher::add(std::string pattern, const AddedToken& token) {
   if (pattern.empty()) return;
+  int32_t node = 0;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const auto byte = static_cast<uint8_t>(pattern[i]);
+    int32_t next = 0;
+    if (node == 0) {
+      next = root_children_[byte];
+    } else {
+      const auto& children = nodes_[node].children;
+      const auto it = std::lower_bound(children.begin(), children.end(), std::make_pair(byte, int32_t{0}),
+                                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      if (it != children.end() && it->first == byte) next = it->second;
+    }
+    if (next == 0) {
+      next = static_cast<int32_t>(nodes_.size());
+      nodes_.emplace_back();
+      if (node == 0) {
+        root_children_[byte] = next;
+      } else {
+        auto& children = nodes_[node].children;
+        children.insert(std::lower_bound(children.begin(), children.end(), std::make_pair(byte, int32_t{0}),
+                                         [](const auto& a, const auto& b) { return a.first < b.first; }),
+                        {byte, next});
+      }
+    }
+    node = next;
+  }
+  // The first token with a given pattern keeps it (HF keeps the first of duplicate contents).
+  if (nodes_[node].entry >= 0) return;
   entries_.push_back({std::move(pattern), token});
-  auto& bucket = by_first_byte_[static_cast<uint8_t>(entries_.back().pattern[0])];
-  bucket.push_back(entries_.size() - 1);
-  std::stable_sort(bucket.begin(), bucket.end(),
-                   [&](size_t a, size_t b) { return entries_[a].pattern.size() > entries_[b].pattern.size(); });
+  nodes_[node].entry = static_cast<int32_t>(entries_.size() - 1);
+}
+
+const AddedTokenMatcher::Entry* AddedTokenMatcher::longest_match(std::string_view text, size_t pos, bool parse_special) const {
+  int32_t node = root_children_[static_cast<uint8_t>(text[pos])];
+  const Entry* found = nullptr;
+  for (size_t i = pos + 1; node != 0; ++i) {
+    const Node& current = nodes_[node];
+    if (current.entry >= 0) {
+      const Entry& entry = entries_[current.entry];
+      if (parse_special || !entry.token.special) found = &entry;
+    }
+    if (i >= text.size() || current.children.empty()) break;
+    const auto byte = static_cast<uint8_t>(text[i]);
+    const auto it = std::lower_bound(current.children.begin(), current.children.end(), std::make_pair(byte, int32_t{0}),
+                                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    node = it != current.children.end() && it->first == byte ? it->second : 0;
+  }
+  return found;
 }
 
 std::vector<Segment> AddedTokenMatcher::split(std::string_view text, bool parse_special, bool at_start) const {
@@ -34,15 +77,7 @@ std::vector<Segment> AddedTokenMatcher::split(std::string_view text, bool parse_
   };
   size_t pos = 0;
   while (pos < text.size()) {
-    const Entry* found = nullptr;
-    for (size_t index : by_first_byte_[static_cast<uint8_t>(text[pos])]) {
-      const Entry& entry = entries_[index];
-      if (entry.token.special && !parse_special) continue;
-      if (text.compare(pos, entry.pattern.size(), entry.pattern) == 0) {
-        found = &entry;
-        break;
-      }
-    }
+    const Entry* found = longest_match(text, pos, parse_special);
     if (found == nullptr) {
       ++pos;
       continue;

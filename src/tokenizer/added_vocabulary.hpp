@@ -42,8 +42,17 @@ class AddedTokenMatcher {
     std::string pattern;
     AddedToken token;
   };
+  // A byte trie over the patterns: the longest match at a position is one walk down from the root.
+  struct Node {
+    std::vector<std::pair<uint8_t, int32_t>> children;  // sorted by byte
+    int32_t entry = -1;                                  // pattern ending here
+  };
+  // The longest usable pattern starting at `pos`, or nullptr.
+  const Entry* longest_match(std::string_view text, size_t pos, bool parse_special) const;
+
   std::vector<Entry> entries_;
-  std::array<std::vector<size_t>, 256> by_first_byte_;  // entry indices, longest pattern first
+  std::vector<Node> nodes_{Node{}};
+  std::array<int32_t, 256> root_children_{};  // 0 = none (node 0 is the root itself)
 };
 
 }  // namespace slmtune::tokenizer

@@ -12,7 +12,13 @@ namespace slmtune::tokenizer {
 
 namespace {
 
-constexpr size_t kCacheCapacity = 1 << 18;  // entries; beyond this new pieces are not cached
+constexpr size_t kCacheCapacity = 1 << 18;   // entries; beyond this new pieces are not cached
+constexpr size_t kCacheablePieceBytes = 64;   // longer pieces rarely repeat (SentencePiece's whole texts)
+constexpr std::string_view kWordMark = "\xE2\x96\x81";  // ▁
+
+bool preceded_by_word_mark(std::string_view text, size_t pos) {
+  return pos >= kWordMark.size() && text.compare(pos - kWordMark.size(), kWordMark.size(), kWordMark) == 0;
+}
 
 struct Symbol {
   TokenId id;
@@ -78,6 +84,11 @@ BpeModel::BpeModel(Vocabulary vocabulary, const std::vector<MergeRule>& merges, 
     unk_id_ = vocabulary_.find(*options_.unk_token);
     if (!unk_id_) fail("{}: unk_token {:?} is not in the vocabulary", origin, *options_.unk_token);
   }
+  cut_before_word_marks_ = options_.byte_fallback;
+  for (const std::string& token : vocabulary_.tokens) {
+    for (size_t pos = token.find(kWordMark, 1); pos != std::string::npos; pos = token.find(kWordMark, pos + 1))
+      if (!preceded_by_word_mark(token, pos)) cut_before_word_marks_ = false;
+  }
   byte_ids_.fill(-1);
   all_bytes_present_ = true;
   for (int b = 0; b < 256; ++b) {
@@ -100,12 +111,31 @@ std::vector<std::pair<std::string, std::string>> BpeModel::merges_in_rank_order(
 }
 
 void BpeModel::encode(std::string_view piece, std::vector<TokenId>& out) const {
+  if (!cut_before_word_marks_ || piece.size() <= kCacheablePieceBytes) {
+    encode_word(piece, out);
+    return;
+  }
+  // Cut before each "▁" that follows a character other than "▁".
+  size_t begin = 0;
+  for (size_t pos = piece.find(kWordMark, 1); pos != std::string_view::npos; pos = piece.find(kWordMark, pos + kWordMark.size())) {
+    if (preceded_by_word_mark(piece, pos)) continue;
+    encode_word(piece.substr(begin, pos - begin), out);
+    begin = pos;
+  }
+  encode_word(piece.substr(begin), out);
+}
+
+void BpeModel::encode_word(std::string_view piece, std::vector<TokenId>& out) const {
   if (piece.empty()) return;
   if (options_.ignore_merges) {
     if (const auto id = vocabulary_.find(piece)) {
       out.push_back(*id);
       return;
     }
+  }
+  if (piece.size() > kCacheablePieceBytes) {
+    encode_uncached(piece, out);
+    return;
   }
   {
     std::lock_guard lock(cache_mutex_);

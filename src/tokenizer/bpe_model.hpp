@@ -46,6 +46,7 @@ class BpeModel final : public Model {
     return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
   }
   void encode_uncached(std::string_view piece, std::vector<TokenId>& out) const;
+  void encode_word(std::string_view piece, std::vector<TokenId>& out) const;
 
   Vocabulary vocabulary_;
   BpeOptions options_;
@@ -53,6 +54,10 @@ class BpeModel final : public Model {
   std::optional<TokenId> unk_id_;
   std::array<TokenId, 256> byte_ids_{};  // <0xXX> tokens, -1 where absent
   bool all_bytes_present_ = false;
+  // SentencePiece-style vocabularies see whole texts as one piece. When no token has "▁" right
+  // after another character, no merge can cross the start of a "▁word", so the text may be cut
+  // there exactly, which keeps the merge queues short and lets words hit the cache.
+  bool cut_before_word_marks_ = false;
 
   // Pre-token → ids. Text repeats words constantly, so this removes most of the merge work.
   mutable std::mutex cache_mutex_;

@@ -8,6 +8,8 @@ namespace {
 
 struct ByteTables {
   std::array<std::string, 256> to_unicode;
+  std::array<std::array<char, 2>, 256> packed{};  // the same, as 1 or 2 UTF-8 bytes
+  std::array<uint8_t, 256> packed_length{};
   std::array<int, 324> to_byte{};  // stand-ins all lie below U+0144
   ByteTables() {
     to_byte.fill(-1);
@@ -18,6 +20,8 @@ struct ByteTables {
       const char32_t cp = printable ? static_cast<char32_t>(b) : next++;
       append_utf8(to_unicode[b], cp);
       to_byte[cp] = b;
+      packed_length[b] = static_cast<uint8_t>(to_unicode[b].size());
+      for (size_t i = 0; i < to_unicode[b].size(); ++i) packed[b][i] = to_unicode[b][i];
     }
   }
 };
@@ -31,11 +35,17 @@ const ByteTables& tables() {
 
 const std::string& byte_to_unicode(uint8_t byte) { return tables().to_unicode[byte]; }
 
+void append_bytes_as_unicode(std::string& out, std::string_view text) {
+  const ByteTables& t = tables();
+  for (char c : text) {
+    const auto b = static_cast<uint8_t>(c);
+    out.append(t.packed[b].data(), t.packed_length[b]);
+  }
+}
+
 std::string bytes_to_unicode(std::string_view text) {
-  const auto& table = tables().to_unicode;
   std::string out;
-  out.reserve(text.size() * 2);
-  for (char c : text) out += table[static_cast<uint8_t>(c)];
+  append_bytes_as_unicode(out, text);
   return out;
 }
 

@@ -12,6 +12,7 @@ namespace slmtune::tokenizer {
 const std::string& byte_to_unicode(uint8_t byte);
 // Maps every byte of `text` to its stand-in.
 std::string bytes_to_unicode(std::string_view text);
+void append_bytes_as_unicode(std::string& out, std::string_view text);
 // Inverse for one code point: the byte, or -1 if `cp` stands for no byte.
 int unicode_to_byte(char32_t cp);
 

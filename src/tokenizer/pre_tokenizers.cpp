@@ -13,28 +13,30 @@ const char* const kLlama3Pattern =
 
 namespace {
 
-// Applies `cut` to every piece and splices the results in place of it.
-template <class Cut>
-void for_each_piece(std::vector<std::string>& pieces, Cut&& cut) {
-  std::vector<std::string> out;
-  out.reserve(pieces.size() * 2);
-  for (auto& piece : pieces) {
-    auto parts = cut(piece);
-    for (auto& part : parts) out.push_back(std::move(part));
-  }
-  pieces = std::move(out);
+// Streams the pieces `regex` cuts `text` into; `invert` swaps what counts as the delimiter.
+void split_with_regex(const Regex& regex, SplitBehavior behavior, bool invert, std::string_view text, bool at_start,
+                      const PieceSink& sink) {
+  bool first = at_start;
+  PieceAssembler assembler(behavior, [&](size_t begin, size_t end) {
+    sink(text.substr(begin, end - begin), first && begin == 0);
+  });
+  size_t last = 0;
+  regex.for_each_match(text, [&](size_t begin, size_t end) {
+    if (begin > last) assembler.region(last, begin, invert);
+    assembler.region(begin, end, !invert);
+    last = end;
+  });
+  if (last < text.size()) assembler.region(last, text.size(), invert);
+  assembler.finish(text.size());
+  first = false;
 }
 
 class RegexSplit final : public PreTokenizer {
  public:
   RegexSplit(const std::string& pattern, SplitBehavior behavior, bool invert, const std::string& origin)
       : regex_(pattern, origin), behavior_(behavior), invert_(invert) {}
-  void pre_tokenize(std::vector<std::string>& pieces, bool) const override {
-    for_each_piece(pieces, [&](const std::string& piece) {
-      auto matches = regex_.find_all(piece);
-      if (invert_) matches = invert_matches(piece.size(), matches);
-      return split_at_matches(piece, matches, behavior_);
-    });
+  void pre_tokenize(std::string_view text, bool at_start, const PieceSink& sink) const override {
+    split_with_regex(regex_, behavior_, invert_, text, at_start, sink);
   }
 
  private:
@@ -48,18 +50,22 @@ class ByteLevel final : public PreTokenizer {
   ByteLevel(bool add_prefix_space, bool use_regex) : add_prefix_space_(add_prefix_space) {
     if (use_regex) regex_ = std::make_unique<Regex>(kGpt2Pattern, "ByteLevel");
   }
-  void pre_tokenize(std::vector<std::string>& pieces, bool) const override {
-    for_each_piece(pieces, [&](std::string& piece) {
-      if (add_prefix_space_ && (piece.empty() || piece.front() != ' ')) piece.insert(piece.begin(), ' ');
-      std::vector<std::string> parts;
-      if (regex_) {
-        parts = split_at_matches(piece, regex_->find_all(piece), SplitBehavior::isolated);
-      } else {
-        parts.push_back(std::move(piece));
-      }
-      for (auto& part : parts) part = bytes_to_unicode(part);
-      return parts;
-    });
+  void pre_tokenize(std::string_view text, bool at_start, const PieceSink& sink) const override {
+    std::string prefixed;
+    if (add_prefix_space_ && (text.empty() || text.front() != ' ')) {
+      prefixed.reserve(text.size() + 1);
+      prefixed.push_back(' ');
+      prefixed.append(text);
+      text = prefixed;
+    }
+    std::string mapped;  // reused across pieces
+    const auto emit_mapped = [&](std::string_view piece, bool piece_at_start) {
+      mapped.clear();
+      append_bytes_as_unicode(mapped, piece);
+      sink(mapped, piece_at_start);
+    };
+    if (regex_) split_with_regex(*regex_, SplitBehavior::isolated, false, text, at_start, emit_mapped);
+    else if (!text.empty()) emit_mapped(text, at_start);
   }
 
  private:
@@ -72,23 +78,29 @@ class Metaspace final : public PreTokenizer {
   enum class Prepend { always, first, never };
   Metaspace(std::string replacement, Prepend prepend, bool split)
       : replacement_(std::move(replacement)), prepend_(prepend), split_(split) {}
-  void pre_tokenize(std::vector<std::string>& pieces, bool at_start) const override {
-    bool first = at_start;
-    for_each_piece(pieces, [&](std::string& piece) {
-      std::string text;
-      for (char c : piece) {
-        if (c == ' ') text += replacement_;
-        else text.push_back(c);
-      }
-      const bool prepend = prepend_ == Prepend::always || (prepend_ == Prepend::first && first);
-      first = false;
-      if (prepend && text.compare(0, replacement_.size(), replacement_) != 0) text.insert(0, replacement_);
-      if (!split_) return std::vector<std::string>{std::move(text)};
-      std::vector<std::pair<size_t, size_t>> matches;
-      for (size_t pos = text.find(replacement_); pos != std::string::npos; pos = text.find(replacement_, pos + replacement_.size()))
-        matches.emplace_back(pos, pos + replacement_.size());
-      return split_at_matches(text, matches, SplitBehavior::merged_with_next);
-    });
+  void pre_tokenize(std::string_view piece, bool at_start, const PieceSink& sink) const override {
+    std::string text;
+    text.reserve(piece.size() + replacement_.size());
+    for (char c : piece) {
+      if (c == ' ') text += replacement_;
+      else text.push_back(c);
+    }
+    const bool prepend = prepend_ == Prepend::always || (prepend_ == Prepend::first && at_start);
+    if (prepend && text.compare(0, replacement_.size(), replacement_) != 0) text.insert(0, replacement_);
+    if (!split_) {
+      if (!text.empty()) sink(text, at_start);
+      return;
+    }
+    PieceAssembler assembler(SplitBehavior::merged_with_next,
+                             [&](size_t begin, size_t end) { sink(std::string_view(text).substr(begin, end - begin), at_start && begin == 0); });
+    size_t last = 0;
+    for (size_t pos = text.find(replacement_); pos != std::string::npos; pos = text.find(replacement_, pos + replacement_.size())) {
+      if (pos > last) assembler.region(last, pos, false);
+      assembler.region(pos, pos + replacement_.size(), true);
+      last = pos + replacement_.size();
+    }
+    if (last < text.size()) assembler.region(last, text.size(), false);
+    assembler.finish(text.size());
   }
 
  private:
@@ -100,11 +112,18 @@ class Metaspace final : public PreTokenizer {
 class Sequence final : public PreTokenizer {
  public:
   explicit Sequence(std::vector<std::unique_ptr<PreTokenizer>> steps) : steps_(std::move(steps)) {}
-  void pre_tokenize(std::vector<std::string>& pieces, bool at_start) const override {
-    for (const auto& step : steps_) step->pre_tokenize(pieces, at_start);
-  }
+  void pre_tokenize(std::string_view text, bool at_start, const PieceSink& sink) const override { run(0, text, at_start, sink); }
 
  private:
+  void run(size_t step, std::string_view text, bool at_start, const PieceSink& sink) const {
+    if (step == steps_.size()) {
+      sink(text, at_start);
+      return;
+    }
+    steps_[step]->pre_tokenize(text, at_start, [&](std::string_view piece, bool piece_at_start) {
+      run(step + 1, piece, piece_at_start, sink);
+    });
+  }
   std::vector<std::unique_ptr<PreTokenizer>> steps_;
 };
 
@@ -121,6 +140,12 @@ Metaspace::Prepend metaspace_prepend(const JsonValue& spec, const std::string& p
 }
 
 }  // namespace
+
+std::vector<std::string> PreTokenizer::pieces(std::string_view text, bool at_start) const {
+  std::vector<std::string> out;
+  pre_tokenize(text, at_start, [&](std::string_view piece, bool) { out.emplace_back(piece); });
+  return out;
+}
 
 std::unique_ptr<PreTokenizer> isolated_regex_split(const std::string& pattern, const std::string& origin) {
   return std::make_unique<RegexSplit>(pattern, SplitBehavior::isolated, false, origin);

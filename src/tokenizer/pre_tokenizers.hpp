@@ -1,7 +1,9 @@
 #pragma once
 // HF tokenizers' pre-tokenizers: each cuts the pieces it is given into smaller pieces (and may
 // rewrite them, as ByteLevel and Metaspace do); the model then encodes every piece on its own.
+#include <functional>
 #include <memory>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -9,12 +11,18 @@
 
 namespace slmtune::tokenizer {
 
+// Receives pieces in order; `at_start` says the piece begins the input (Metaspace's "first").
+// The view is valid only during the call: pieces stream through without being collected, so a
+// multi-megabyte text never turns into a multi-megabyte vector of strings.
+using PieceSink = std::function<void(std::string_view piece, bool at_start)>;
+
 class PreTokenizer {
  public:
   virtual ~PreTokenizer() = default;
-  // `pieces` holds the pieces of one text segment (the text between two added tokens), in order.
-  // `at_start` says the segment begins the input, which Metaspace's prepend_scheme "first" needs.
-  virtual void pre_tokenize(std::vector<std::string>& pieces, bool at_start) const = 0;
+  // `text` is one segment (the text between two added tokens).
+  virtual void pre_tokenize(std::string_view text, bool at_start, const PieceSink& sink) const = 0;
+  // Convenience for tests and tools: the pieces collected.
+  std::vector<std::string> pieces(std::string_view text, bool at_start = true) const;
 };
 
 // Builds one from its tokenizer.json object; unsupported types fail naming the type and path.

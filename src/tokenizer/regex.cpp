@@ -25,34 +25,92 @@ Regex::Regex(std::string pattern, const std::string& origin) : pattern_(std::mov
 
 Regex::~Regex() { pcre2_code_free(static_cast<pcre2_code*>(code_)); }
 
-std::vector<std::pair<size_t, size_t>> Regex::find_all(std::string_view subject) const {
-  std::vector<std::pair<size_t, size_t>> matches;
-  auto* code = static_cast<pcre2_code*>(code_);
-  // One match-data block per call keeps find_all usable from several threads at once.
-  std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> data(
-      pcre2_match_data_create_from_pattern(code, nullptr), &pcre2_match_data_free);
-  const auto* bytes = reinterpret_cast<PCRE2_SPTR>(subject.data());
-  size_t start = 0;
-  while (start < subject.size()) {
-    const int rc = jit_ ? pcre2_jit_match(code, bytes, subject.size(), start, 0, data.get(), nullptr)
-                        : pcre2_match(code, bytes, subject.size(), start, PCRE2_NO_UTF_CHECK, data.get(), nullptr);
-    if (rc == PCRE2_ERROR_NOMATCH) break;
+Regex::MatchCursor::MatchCursor(const Regex& regex, std::string_view subject)
+    : regex_(regex), subject_(subject), data_(pcre2_match_data_create_from_pattern(static_cast<pcre2_code*>(regex.code_), nullptr)) {
+  if (data_ == nullptr) fail("regex {:?}: out of memory for match data", regex.pattern_);
+}
+
+Regex::MatchCursor::~MatchCursor() { pcre2_match_data_free(static_cast<pcre2_match_data*>(data_)); }
+
+bool Regex::MatchCursor::next(size_t& begin, size_t& end) {
+  auto* code = static_cast<pcre2_code*>(regex_.code_);
+  auto* data = static_cast<pcre2_match_data*>(data_);
+  const auto* bytes = reinterpret_cast<PCRE2_SPTR>(subject_.data());
+  while (start_ < subject_.size()) {
+    const int rc = regex_.jit_ ? pcre2_jit_match(code, bytes, subject_.size(), start_, 0, data, nullptr)
+                               : pcre2_match(code, bytes, subject_.size(), start_, PCRE2_NO_UTF_CHECK, data, nullptr);
+    if (rc == PCRE2_ERROR_NOMATCH) {
+      start_ = subject_.size();
+      return false;
+    }
     if (rc < 0) {
       PCRE2_UCHAR message[256];
       pcre2_get_error_message(rc, message, sizeof message);
-      fail("regex {:?} failed while matching: {}", pattern_, reinterpret_cast<const char*>(message));
+      fail("regex {:?} failed while matching: {}", regex_.pattern_, reinterpret_cast<const char*>(message));
     }
-    const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(data.get());
-    const size_t begin = ovector[0], end = ovector[1];
+    const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(data);
+    begin = ovector[0];
+    end = ovector[1];
     if (end > begin) {
-      matches.emplace_back(begin, end);
-      start = end;
-    } else {
-      // An empty match cuts nothing; step one character so the search makes progress.
-      start = begin + utf8_length(static_cast<unsigned char>(subject[begin]));
+      start_ = end;
+      return true;
     }
+    // An empty match cuts nothing; step one character so the search makes progress.
+    start_ = begin + utf8_length(static_cast<unsigned char>(subject_[begin]));
   }
+  return false;
+}
+
+std::vector<std::pair<size_t, size_t>> Regex::find_all(std::string_view subject) const {
+  std::vector<std::pair<size_t, size_t>> matches;
+  for_each_match(subject, [&](size_t begin, size_t end) { matches.emplace_back(begin, end); });
   return matches;
+}
+
+void PieceAssembler::region(size_t begin, size_t end, bool delimiter) {
+  switch (behavior_) {
+    case SplitBehavior::removed:
+      if (!delimiter) piece(begin, end);
+      break;
+    case SplitBehavior::isolated:
+      piece(begin, end);
+      break;
+    case SplitBehavior::merged_with_previous:
+      if (delimiter) {
+        piece(pending_, end);
+        pending_ = end;
+      }
+      break;
+    case SplitBehavior::merged_with_next:
+      if (delimiter) {
+        piece(pending_, begin);
+        pending_ = begin;
+      }
+      break;
+    case SplitBehavior::contiguous:
+      if (delimiter) {
+        if (in_run_ && begin == run_end_) {
+          run_end_ = end;
+        } else {
+          if (in_run_) piece(run_begin_, run_end_);
+          in_run_ = true;
+          run_begin_ = begin;
+          run_end_ = end;
+        }
+      } else {
+        if (in_run_) piece(run_begin_, run_end_);
+        in_run_ = false;
+        piece(begin, end);
+      }
+      break;
+  }
+}
+
+void PieceAssembler::finish(size_t text_size) {
+  if (behavior_ == SplitBehavior::merged_with_previous || behavior_ == SplitBehavior::merged_with_next) piece(pending_, text_size);
+  if (behavior_ == SplitBehavior::contiguous && in_run_) piece(run_begin_, run_end_);
+  pending_ = 0;
+  in_run_ = false;
 }
 
 SplitBehavior parse_split_behavior(std::string_view name, const std::string& where) {
@@ -78,67 +136,16 @@ std::vector<std::pair<size_t, size_t>> invert_matches(size_t size, const std::ve
 
 std::vector<std::string> split_at_matches(std::string_view text, const std::vector<std::pair<size_t, size_t>>& matches,
                                           SplitBehavior behavior) {
-  // Label every region as delimiter or not, then assemble pieces per behaviour.
-  struct Region {
-    size_t begin, end;
-    bool delimiter;
-  };
-  std::vector<Region> regions;
+  std::vector<std::string> pieces;
+  PieceAssembler assembler(behavior, [&](size_t begin, size_t end) { pieces.emplace_back(text.substr(begin, end - begin)); });
   size_t last = 0;
   for (const auto& [begin, end] : matches) {
-    if (begin > last) regions.push_back({last, begin, false});
-    regions.push_back({begin, end, true});
+    if (begin > last) assembler.region(last, begin, false);
+    assembler.region(begin, end, true);
     last = end;
   }
-  if (last < text.size()) regions.push_back({last, text.size(), false});
-
-  std::vector<std::string> pieces;
-  const auto piece = [&](size_t begin, size_t end) {
-    if (end > begin) pieces.emplace_back(text.substr(begin, end - begin));
-  };
-  switch (behavior) {
-    case SplitBehavior::removed:
-      for (const auto& r : regions)
-        if (!r.delimiter) piece(r.begin, r.end);
-      break;
-    case SplitBehavior::isolated:
-      for (const auto& r : regions) piece(r.begin, r.end);
-      break;
-    case SplitBehavior::contiguous: {
-      // Adjacent delimiters fuse into one piece.
-      size_t i = 0;
-      while (i < regions.size()) {
-        size_t j = i + 1;
-        if (regions[i].delimiter)
-          while (j < regions.size() && regions[j].delimiter) ++j;
-        piece(regions[i].begin, regions[j - 1].end);
-        i = j;
-      }
-      break;
-    }
-    case SplitBehavior::merged_with_previous: {
-      size_t begin = 0;
-      for (const auto& r : regions) {
-        if (r.delimiter) {
-          piece(begin, r.end);
-          begin = r.end;
-        }
-      }
-      piece(begin, text.size());
-      break;
-    }
-    case SplitBehavior::merged_with_next: {
-      size_t begin = 0;
-      for (const auto& r : regions) {
-        if (r.delimiter) {
-          piece(begin, r.begin);
-          begin = r.begin;
-        }
-      }
-      piece(begin, text.size());
-      break;
-    }
-  }
+  if (last < text.size()) assembler.region(last, text.size(), false);
+  assembler.finish(text.size());
   return pieces;
 }
 

@@ -76,30 +76,49 @@ size_t Tokenizer::special_tokens_added(bool pair) const {
   return parts_.post_processor ? parts_.post_processor->added_count(pair) : 0;
 }
 
-void Tokenizer::encode_segment_text(const Segment& segment, std::vector<TokenId>& out) const {
-  std::vector<std::string> pieces{segment.text};
-  if (parts_.pre_tokenizer) parts_.pre_tokenizer->pre_tokenize(pieces, segment.at_start);
-  for (const auto& piece : pieces) parts_.model->encode(piece, out);
+void Tokenizer::encode_text(std::string_view text, bool at_start, std::vector<TokenId>& out) const {
+  if (text.empty()) return;
+  if (!parts_.pre_tokenizer) {
+    parts_.model->encode(text, out);
+    return;
+  }
+  const Model& model = *parts_.model;
+  parts_.pre_tokenizer->pre_tokenize(text, at_start, [&](std::string_view piece, bool) { model.encode(piece, out); });
 }
 
 std::vector<TokenId> Tokenizer::encode_raw(std::string_view input, bool parse_special) const {
-  const std::string text = sanitize_utf8(input);
+  // Only invalid input is copied here; PCRE2 and the byte maps need valid UTF-8.
+  std::string sanitized;
+  std::string_view text = input;
+  if (!is_valid_utf8(input)) {
+    sanitized = sanitize_utf8(input);
+    text = sanitized;
+  }
   std::vector<TokenId> ids;
   ids.reserve(text.size() / 3 + 4);
-  for (auto& segment : raw_matcher_.split(text, parse_special, true)) {
-    if (segment.token) {
-      ids.push_back(*segment.token);
-      continue;
+  const auto encode_segment = [&](std::string_view segment, bool at_start) {
+    if (!parts_.normalizer && normalized_matcher_.empty()) {
+      encode_text(segment, at_start, ids);
+      return;
     }
-    if (parts_.normalizer) parts_.normalizer->normalize(segment.text);
+    std::string normalized(segment);
+    if (parts_.normalizer) parts_.normalizer->normalize(normalized);
     if (normalized_matcher_.empty()) {
-      if (!segment.text.empty()) encode_segment_text(segment, ids);
-      continue;
+      encode_text(normalized, at_start, ids);
+      return;
     }
-    for (const auto& part : normalized_matcher_.split(segment.text, parse_special, segment.at_start)) {
+    for (const auto& part : normalized_matcher_.split(normalized, parse_special, at_start)) {
       if (part.token) ids.push_back(*part.token);
-      else encode_segment_text(part, ids);
+      else encode_text(part.text, part.at_start, ids);
     }
+  };
+  if (raw_matcher_.empty()) {
+    encode_segment(text, true);
+    return ids;
+  }
+  for (const auto& segment : raw_matcher_.split(text, parse_special, true)) {
+    if (segment.token) ids.push_back(*segment.token);
+    else encode_segment(segment.text, segment.at_start);
   }
   return ids;
 }

@@ -71,7 +71,7 @@ class Tokenizer {
 
  private:
   void rebuild_matchers();
-  void encode_segment_text(const Segment& segment, std::vector<TokenId>& out) const;
+  void encode_text(std::string_view text, bool at_start, std::vector<TokenId>& out) const;
   std::vector<TokenId> encode_raw(std::string_view text, bool parse_special) const;
 
   TokenizerParts parts_;
