@@ -7,6 +7,7 @@
 #include "kernels/cross_entropy.hpp"
 #include "kernels/matmul.hpp"
 #include "kernels/norm.hpp"
+#include "model/kv_cache.hpp"
 #include "model/transformer_block.hpp"
 #include "model/transformer_rope.hpp"
 
@@ -253,6 +254,51 @@ ForwardResult Transformer::forward(const Batch& input, const ForwardOptions& opt
     s = {};
   }
   return result;
+}
+
+std::vector<float> Transformer::forward_cached(std::span<const int32_t> tokens, KvCache& cache, LogitsMode logits,
+                                              bool check_numerics) {
+  Impl& m = *impl_;
+  const ModelConfig& c = *m.config;
+  const auto n = static_cast<int64_t>(tokens.size());
+  const int64_t start = cache.length(), h = c.hidden_size;
+  if (n == 0) fail("transformer: forward_cached needs at least one token");
+  if (start + n > cache.capacity())
+    fail("transformer: {} tokens after {} cached exceed the cache's capacity of {} (the context is {})", n, start,
+         cache.capacity(), c.max_position_embeddings);
+  Batch batch;
+  batch.seq_len = n;
+  batch.input_ids.assign(tokens.begin(), tokens.end());
+  for (int64_t i = 0; i < n; ++i) batch.position_ids.push_back(static_cast<int32_t>(start + i));
+  batch = normalised(batch, c);
+  const kernels::RopeTable rope =
+      kernels::rope_table(kernels::rope_frequencies(rope_config_of(c), start + n), start + n);
+  BlockContext ctx = m.context(batch, rope);
+  ctx.key_mask = nullptr;
+  ctx.shape.kv_len = start + n;
+  ctx.shape.kv_capacity = cache.capacity();
+  kernels::check_attention_shape(ctx.shape);
+
+  BlockActivations scratch;
+  std::vector<float> x(static_cast<size_t>(n * h));
+  m.embed(batch, x.data());
+  for (size_t l = 0; l < m.blocks.size(); ++l) {
+    ctx.cache_keys = cache.keys(static_cast<int64_t>(l));
+    ctx.cache_values = cache.values(static_cast<int64_t>(l));
+    scratch.x_in.assign(x.begin(), x.end());
+    detail::block_forward(ctx, m.blocks[l], scratch, x.data());
+    if (check_numerics) check_finite(x.data(), n * h, "model.layers." + std::to_string(l));
+  }
+  cache.advance(n);
+  const int64_t rows = logits == LogitsMode::All ? n : 1;
+  const float* last = x.data() + (n - rows) * h;
+  std::vector<float> normed(static_cast<size_t>(rows * h)), mean(static_cast<size_t>(rows)), rstd(mean.size());
+  m.final_norm_forward(last, normed.data(), mean.data(), rstd.data(), rows);
+  if (logits == LogitsMode::None) return {};
+  std::vector<float> out(static_cast<size_t>(rows * c.vocab_size));
+  kernels::linear_forward(out.data(), normed.data(), m.entry(m.lm_head).matrix(),
+                          m.lm_head_bias >= 0 ? m.entry(m.lm_head_bias).vector() : nullptr, rows);
+  return out;
 }
 
 void Transformer::backward(const GradientObserver& observer) {

@@ -23,6 +23,8 @@
 
 namespace slmtune {
 
+class KvCache;
+
 // A batch of right-padded sequences, [batch, seq_len] row-major.
 struct Batch {
   int64_t batch_size = 1;
@@ -95,6 +97,12 @@ class Transformer {
   // Throws slmtune::Error on a malformed batch (sizes, token ids outside the vocabulary, positions
   // beyond the rope table) or, with check_numerics, on the first non-finite block output.
   ForwardResult forward(const Batch& batch, const ForwardOptions& options = {});
+  // Decoding (batch 1): runs `tokens` after the cache's contents (positions continue from
+  // cache.length()), appends their keys and values, and returns the logits of the last token
+  // ([vocab], LogitsMode::Last) or of every new token ([tokens, vocab], LogitsMode::All).
+  std::vector<float> forward_cached(std::span<const int32_t> tokens, KvCache& cache,
+                                    LogitsMode logits = LogitsMode::Last, bool check_numerics = false);
+
   // Gradients of the last training forward's loss, ADDED into the trainable parameters' buffers.
   void backward(const GradientObserver& observer = {});
 

@@ -174,7 +174,16 @@ void block_forward(const BlockContext& ctx, const BlockParams& p, BlockActivatio
   qkv_forward(ctx, p, a);
   kernels::rope_forward(a.q.data(), a.q.data(), ctx.positions, n, c.num_heads, c.head_dim, *ctx.rope);
   kernels::rope_forward(a.k.data(), a.k.data(), ctx.positions, n, c.num_kv_heads, c.head_dim, *ctx.rope);
-  kernels::attention_forward(a.attn.data(), a.lse.data(), a.q.data(), a.k.data(), a.v.data(), ctx.key_mask, shape,
+  const float* keys = a.k.data();
+  const float* values = a.v.data();
+  if (ctx.cache_keys) {
+    const int64_t offset = (shape.kv_len - shape.q_len) * kvs;
+    std::copy(a.k.begin(), a.k.end(), ctx.cache_keys + offset);
+    std::copy(a.v.begin(), a.v.end(), ctx.cache_values + offset);
+    keys = ctx.cache_keys;
+    values = ctx.cache_values;
+  }
+  kernels::attention_forward(a.attn.data(), a.lse.data(), a.q.data(), keys, values, ctx.key_mask, shape,
                              attention_scale(c));
   std::vector<float> branch(static_cast<size_t>(n * h));
   linear_forward(ctx, p.o, a.attn.data(), branch.data(), n);

@@ -50,6 +50,10 @@ struct BlockContext {
   const uint8_t* key_mask = nullptr;
   const int32_t* positions = nullptr;
   const kernels::RopeTable* rope = nullptr;
+  // Decoding with a KV cache (batch 1): the new keys/values are written at rows [kv_len - q_len,
+  // kv_len) of these [kv_capacity, kv_heads, head_dim] buffers and attention reads all kv_len rows.
+  float* cache_keys = nullptr;
+  float* cache_values = nullptr;
   int64_t tokens() const { return shape.batch * shape.q_len; }
 };
 
