@@ -30,6 +30,7 @@ std::vector<MergeRule> merges_from_scores(const std::vector<std::string>& tokens
   for (size_t rank = 0; rank < order.size(); ++rank) {
     const size_t id = order[rank];
     const std::string& token = tokens[id];
+    // Even pieces at the -1e9 floor merge (last): Llama 2's runs of "▁" have that score, yet HF merges them.
     if (!is_normal(static_cast<TokenId>(id)) || !is_valid_utf8(token)) continue;
     for (size_t split = utf8_length(static_cast<unsigned char>(token[0])); split < token.size();
          split += utf8_length(static_cast<unsigned char>(token[split]))) {

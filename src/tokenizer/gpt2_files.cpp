@@ -49,6 +49,7 @@ Tokenizer load_gpt2_files(const std::filesystem::path& vocab_json, const std::fi
   steps.push_back(byte_level_pre_tokenizer(false, false));
   parts.pre_tokenizer = sequence_pre_tokenizer(std::move(steps));
   parts.decoder = byte_level_decoder();
+  parts.config.gguf_pre = std::string(pre);
   return Tokenizer(std::move(parts));
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Loaders that assemble a Tokenizer from the formats models ship with.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,8 @@ Tokenizer load_gguf_tokenizer(const std::filesystem::path& path);
 // The pre-tokenizer regexes for a tokenizer.ggml.pre name, applied one after another, each keeping
 // matches and the text between them as pieces. Fails for an unknown name.
 std::vector<std::string> pre_tokenizer_patterns(std::string_view pre, const std::string& origin);
+// The tokenizer.ggml.pre name whose patterns are exactly `patterns`, if any.
+std::optional<std::string> pre_tokenizer_name(const std::vector<std::string>& patterns);
 // Whether the vocabulary named by `pre` emits a piece that is itself a token without merging.
 bool pre_tokenizer_ignores_merges(std::string_view pre);
 

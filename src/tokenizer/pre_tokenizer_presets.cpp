@@ -45,6 +45,12 @@ std::vector<std::string> pre_tokenizer_patterns(std::string_view pre, const std:
        origin, pre);
 }
 
+std::optional<std::string> pre_tokenizer_name(const std::vector<std::string>& patterns) {
+  for (const char* name : {"gpt-2", "llama-bpe", "qwen2", "deepseek-llm", "deepseek-coder", "falcon", "starcoder"})
+    if (pre_tokenizer_patterns(name, "") == patterns) return std::string(name);
+  return std::nullopt;
+}
+
 bool pre_tokenizer_ignores_merges(std::string_view pre) { return pre == "llama-bpe" || pre == "llama3"; }
 
 }  // namespace slmtune::tokenizer

@@ -105,6 +105,32 @@ std::vector<AddedToken> added_tokens_from_json(const JsonValue& root, const std:
   return tokens;
 }
 
+// The regexes a byte-level pre-tokenizer splits with, in order, or nullopt when it does anything
+// else (then it has no tokenizer.ggml.pre name).
+std::optional<std::vector<std::string>> split_patterns(const JsonValue& spec) {
+  if (!spec.is_object() || !spec.contains("type") || !spec["type"].is_string()) return std::nullopt;
+  const std::string type = spec["type"].get<std::string>();
+  std::vector<std::string> patterns;
+  if (type == "ByteLevel") {
+    if (!spec.contains("use_regex") || spec["use_regex"] == true) patterns.emplace_back(kGpt2Pattern);
+    return patterns;
+  }
+  if (type == "Split" && spec.contains("pattern") && spec["pattern"].contains("Regex") && spec["pattern"]["Regex"].is_string() &&
+      spec.value("behavior", "") == "Isolated" && !spec.value("invert", false)) {
+    patterns.push_back(spec["pattern"]["Regex"].get<std::string>());
+    return patterns;
+  }
+  if (type == "Sequence" && spec.contains("pretokenizers") && spec["pretokenizers"].is_array()) {
+    for (const auto& step : spec["pretokenizers"]) {
+      const auto inner = split_patterns(step);
+      if (!inner) return std::nullopt;
+      patterns.insert(patterns.end(), inner->begin(), inner->end());
+    }
+    return patterns;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Tokenizer tokenizer_from_json(const JsonValue& root, const std::string& origin) {
@@ -115,7 +141,10 @@ Tokenizer tokenizer_from_json(const JsonValue& root, const std::string& origin) 
     return it == root.end() || it->is_null() ? nullptr : &*it;
   };
   if (const JsonValue* spec = member("normalizer")) parts.normalizer = make_normalizer(*spec, origin + ": normalizer");
-  if (const JsonValue* spec = member("pre_tokenizer")) parts.pre_tokenizer = make_pre_tokenizer(*spec, origin + ": pre_tokenizer");
+  if (const JsonValue* spec = member("pre_tokenizer")) {
+    parts.pre_tokenizer = make_pre_tokenizer(*spec, origin + ": pre_tokenizer");
+    if (const auto patterns = split_patterns(*spec)) parts.config.gguf_pre = pre_tokenizer_name(*patterns);
+  }
   parts.model = model_from_json(json_member(root, "model", origin), origin);
   parts.added_tokens = added_tokens_from_json(root, origin);
   if (const JsonValue* spec = member("post_processor")) {
