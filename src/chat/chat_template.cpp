@@ -28,19 +28,22 @@ Rendered ChatTemplate::render(const Json& messages, const ApplyOptions& options,
   if (!messages.is_array()) fail("{}: messages must be a JSON array", template_.origin());
   if (!options.extra.is_null() && !options.extra.is_object())
     fail("{}: extra template variables must be a JSON object", template_.origin());
-  Json context = Json::object();
-  context["messages"] = messages;
-  context["tools"] = pass_tools ? options.tools : Json();
-  context["documents"] = options.documents;
-  context["add_generation_prompt"] = options.add_generation_prompt;
-  if (tokens_.bos) context["bos_token"] = *tokens_.bos;
-  if (tokens_.eos) context["eos_token"] = *tokens_.eos;
-  if (tokens_.unk) context["unk_token"] = *tokens_.unk;
-  if (tokens_.pad) context["pad_token"] = *tokens_.pad;
+  // Variables go straight into template values: a JSON copy of the conversation first would cost
+  // more than the render itself.
+  jinja::Dict context;
+  auto set = [&context](const char* name, jinja::Value value) { context.set(jinja::Value::string(name), std::move(value)); };
+  set("messages", jinja::Value::from_json(messages));
+  set("tools", pass_tools ? jinja::Value::from_json(options.tools) : jinja::Value::none());
+  set("documents", jinja::Value::from_json(options.documents));
+  set("add_generation_prompt", jinja::Value::boolean(options.add_generation_prompt));
+  if (tokens_.bos) set("bos_token", jinja::Value::string(*tokens_.bos));
+  if (tokens_.eos) set("eos_token", jinja::Value::string(*tokens_.eos));
+  if (tokens_.unk) set("unk_token", jinja::Value::string(*tokens_.unk));
+  if (tokens_.pad) set("pad_token", jinja::Value::string(*tokens_.pad));
   if (options.extra.is_object())
-    for (const auto& [key, value] : options.extra.items()) context[key] = value;
+    for (const auto& [key, value] : options.extra.items()) set(key.c_str(), jinja::Value::from_json(value));
 
-  auto result = template_.render_with_spans(context, options.render);
+  auto result = template_.render_values(context, options.render);
   Rendered out;
   out.text = std::move(result.text);
   out.generation = std::move(result.generation);

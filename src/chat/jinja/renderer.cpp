@@ -30,6 +30,7 @@ std::string Renderer::render(const Body& body, const Dict& context, std::vector<
   for (const auto& [k, v] : context.items)
     if (k.is_string()) root_.set(k.as_string(), v);
   output_.clear();
+  output_.reserve(4096);
   try {
     exec(body);
   } catch (const TemplateError& e) {

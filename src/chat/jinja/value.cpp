@@ -99,7 +99,7 @@ Value Value::from_json(const Json& json) {
       return integer(static_cast<int64_t>(u));
     }
     case Json::value_t::number_float: return number(json.get<double>());
-    case Json::value_t::string: return string(json.get<std::string>());
+    case Json::value_t::string: return string(json.get_ref<const std::string&>());
     case Json::value_t::array: {
       List items;
       items.reserve(json.size());
@@ -109,7 +109,7 @@ Value Value::from_json(const Json& json) {
     case Json::value_t::object: {
       Dict d;
       d.items.reserve(json.size());
-      for (const auto& [key, item] : json.items()) d.items.emplace_back(string(key), from_json(item));
+      for (auto it = json.begin(); it != json.end(); ++it) d.items.emplace_back(string(it.key()), from_json(it.value()));
       return dict(std::move(d));
     }
     default: return none();
