@@ -58,6 +58,20 @@ TEST(Sandbox, BoundsStringAndListGrowth) {
   EXPECT_NE(error_of("{{ [1] * 1000000000000 }}").find("SecurityError"), std::string::npos);
 }
 
+TEST(Sandbox, BoundsHowDeeplyValuesNest) {
+  const auto e = error_of("{% set ns = namespace(l=[]) %}{% for i in range(5000) %}{% set ns.l = [ns.l] %}{% endfor %}{{ ns.l }}");
+  EXPECT_NE(e.find("SecurityError: values nest deeper than 1000 levels"), std::string::npos) << e;
+  const auto cycle = error_of("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}");
+  EXPECT_NE(cycle.find("RecursionError"), std::string::npos) << cycle;
+  std::string deep_json(3000, '[');
+  deep_json += std::string(3000, ']');
+  EXPECT_THROW(Template("{{ x }}").render(Json{{"x", Json::parse(deep_json)}}), TemplateError);
+}
+
+TEST(Sandbox, RepeatingNothingAnyNumberOfTimesIsInstant) {
+  EXPECT_EQ(Template("[{{ '' * 1000000000000 }}{{ [] * 1000000000000 }}]").render(Json::object()), "[[]]");
+}
+
 TEST(Sandbox, RefusesPythonInternalsAndFileAccess) {
   EXPECT_NE(error_of("{{ ''.__class__ }}").find("SecurityError"), std::string::npos);
   EXPECT_NE(error_of("{% include '/etc/passwd' %}").find("unknown tag 'include'"), std::string::npos);

@@ -36,6 +36,7 @@ double python_fmod(double a, double b) {
 
 Value repeat(const Renderer& r, const Value& seq, int64_t times) {
   if (times < 0) times = 0;
+  if ((seq.is_string() && seq.as_string().empty()) || (!seq.is_string() && seq.as_list().empty())) times = 0;
   if (seq.is_string()) {
     const std::string& s = seq.as_string();
     if (!s.empty() && static_cast<uint64_t>(times) > r.limits().max_string_bytes / s.size())

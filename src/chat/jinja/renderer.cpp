@@ -166,6 +166,7 @@ std::shared_ptr<const List> Renderer::iterate(const Value& value) const {
       List chars;
       const std::string& s = value.as_string();
       const auto bounds = utf8::boundaries(s);
+      check_list_size(bounds.size() - 1);
       chars.reserve(bounds.size());
       for (size_t i = 0; i + 1 < bounds.size(); ++i) chars.push_back(Value::string(s.substr(bounds[i], bounds[i + 1] - bounds[i])));
       return std::make_shared<List>(std::move(chars));
@@ -216,7 +217,7 @@ Renderer::Flow Renderer::exec_for(const Stmt& stmt) {
   }
   if (items->empty()) {
     frame_ = frame.parent;
-    return exec(stmt.else_body) == Flow::Break ? Flow::Normal : Flow::Normal;
+    return exec(stmt.else_body);  // a break or continue here belongs to an enclosing loop
   }
   auto loop = std::make_shared<LoopState>();
   loop->items = items;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "chat/jinja/template_error.hpp"
@@ -48,9 +49,35 @@ Value Value::markup(std::string s) {
   return v;
 }
 
+namespace {
+// Containers record how deeply they nest (in the otherwise unused integer slot), so that a template
+// building [[[[...]]]] in a loop is stopped before printing, comparing or freeing it could exhaust
+// the stack.
+constexpr int64_t kMaxNesting = 1000;
+
+int64_t nesting_of(const Value& v) {
+  switch (v.kind()) {
+    case Kind::List:
+    case Kind::Tuple:
+    case Kind::Generator:
+    case Kind::Dict: return v.container_depth();
+    default: return 0;
+  }
+}
+
+int64_t checked_depth(int64_t child_depth) {
+  if (child_depth + 1 > kMaxNesting)
+    raise("SecurityError", fmt::format("values nest deeper than {} levels", kMaxNesting));
+  return child_depth + 1;
+}
+}  // namespace
+
 Value Value::list(List items) {
   Value v;
   v.kind_ = Kind::List;
+  int64_t deepest = 0;
+  for (const auto& item : items) deepest = std::max(deepest, nesting_of(item));
+  v.i_ = checked_depth(deepest);
   v.ptr_ = std::make_shared<List>(std::move(items));
   return v;
 }
@@ -67,12 +94,16 @@ Value Value::generator(List items) {
 Value Value::dict(Dict items) {
   Value v;
   v.kind_ = Kind::Dict;
+  int64_t deepest = 0;
+  for (const auto& [k, item] : items.items) deepest = std::max(deepest, nesting_of(item));
+  v.i_ = checked_depth(deepest);
   v.ptr_ = std::make_shared<Dict>(std::move(items));
   return v;
 }
 Value Value::make_namespace(Dict items) {
   Value v = dict(std::move(items));
   v.kind_ = Kind::Namespace;
+  v.i_ = 0;
   return v;
 }
 Value Value::function(std::shared_ptr<Function> fn) {
@@ -355,6 +386,17 @@ void append_repr(std::string& out, const Value& value) {
 }  // namespace
 
 void append_python_str(std::string& out, const Value& value) {
+  // Namespaces are mutable and can contain themselves; nothing else can nest this deep.
+  static thread_local int depth = 0;
+  struct Guard {
+    Guard() {
+      if (++depth > kMaxNesting + 10) {
+        --depth;
+        raise("RecursionError", "maximum recursion depth exceeded while printing a value");
+      }
+    }
+    ~Guard() { --depth; }
+  } guard;
   switch (value.kind()) {
     case Kind::Undefined: return;
     case Kind::None: out += "None"; return;

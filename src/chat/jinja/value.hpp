@@ -72,6 +72,7 @@ class Value {
   bool as_bool() const { return b_; }
   int64_t as_int() const { return kind_ == Kind::Bool ? (b_ ? 1 : 0) : i_; }
   double as_float() const { return kind_ == Kind::Float ? f_ : static_cast<double>(as_int()); }
+  int64_t container_depth() const { return i_; }  // lists, tuples, generators, dicts
   const std::string& as_string() const { return *static_cast<const std::string*>(ptr_.get()); }
   const List& as_list() const { return *static_cast<const List*>(ptr_.get()); }
   const Dict& as_dict() const { return *static_cast<const Dict*>(ptr_.get()); }
