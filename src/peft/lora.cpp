@@ -1,0 +1,152 @@
+#include "peft/lora.hpp"
+
+#include <cblas.h>
+
+#include <cmath>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+
+namespace slmtune::peft {
+namespace {
+
+// splitmix64's finaliser: a counter-based draw, so a mask element needs no generator state.
+uint64_t mix(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+bool keep(uint64_t seed, uint64_t step, uint64_t element, float p) {
+  const uint64_t bits = mix(mix(seed ^ mix(step + 0x9e3779b97f4a7c15ULL)) + element);
+  const double u = static_cast<double>(bits >> 11) * 0x1.0p-53;
+  return u >= p;
+}
+
+int i(int64_t v) { return static_cast<int>(v); }
+
+}  // namespace
+
+LoraAdapter::LoraAdapter(int64_t in_features, int64_t out_features, const LoraConfig& config, uint64_t seed)
+    : in_(in_features),
+      out_(out_features),
+      r_(config.r),
+      scaling_(static_cast<float>(config.scaling())),
+      dropout_(static_cast<float>(config.lora_dropout)),
+      dropout_seed_(mix(seed ^ 0xd1b54a32d192ed03ULL)) {
+  validate(config, "LoRA config");
+  if (in_ <= 0 || out_ <= 0) fail("LoRA: a linear layer of shape [{}, {}] cannot take an adapter", out_, in_);
+  a_.resize(static_cast<size_t>(r_ * in_));
+  b_.assign(static_cast<size_t>(out_ * r_), 0.0f);
+  grad_a_.assign(a_.size(), 0.0f);
+  grad_b_.assign(b_.size(), 0.0f);
+  Rng rng(seed);
+  switch (config.init_lora_weights) {
+    case LoraInit::Default:
+    case LoraInit::Zero: {
+      // kaiming_uniform_(a=√5): gain √(2/(1+5)), bound = gain·√(3/fan_in) = 1/√in.
+      const double bound = 1.0 / std::sqrt(static_cast<double>(in_));
+      for (float& v : a_) v = static_cast<float>((2.0 * rng.uniform() - 1.0) * bound);
+      if (config.init_lora_weights == LoraInit::Zero) {
+        // PEFT's init_lora_weights=False: B is drawn like A (a non-identity start, for tests).
+        const double b_bound = 1.0 / std::sqrt(static_cast<double>(r_));
+        for (float& v : b_) v = static_cast<float>((2.0 * rng.uniform() - 1.0) * b_bound);
+      }
+      break;
+    }
+    case LoraInit::Gaussian:
+      for (float& v : a_) v = rng.normal() / static_cast<float>(r_);  // PEFT: normal_(std=1/r)
+      break;
+  }
+}
+
+std::vector<AdapterParameter> LoraAdapter::parameters() {
+  return {{"lora_A.weight", {r_, in_}, a_, grad_a_}, {"lora_B.weight", {out_, r_}, b_, grad_b_}};
+}
+
+void LoraAdapter::zero_gradients() {
+  for (auto& p : parameters()) std::fill(p.gradient.begin(), p.gradient.end(), 0.0f);
+}
+
+const float* LoraAdapter::dropped_input(const float* x, int64_t n, std::vector<float>& buffer) const {
+  if (!dropout_active()) return x;
+  buffer.resize(static_cast<size_t>(n * in_));
+  const float keep_scale = 1.0f / (1.0f - dropout_);
+  for (int64_t e = 0; e < n * in_; ++e)
+    buffer[static_cast<size_t>(e)] = keep(dropout_seed_, step_, static_cast<uint64_t>(e), dropout_) ? x[e] * keep_scale : 0.0f;
+  return buffer.data();
+}
+
+void LoraAdapter::dropout_backward(float* dx, const float* dx_dropped, int64_t n) const {
+  if (!dropout_active()) {
+    for (int64_t e = 0; e < n * in_; ++e) dx[e] += dx_dropped[e];
+    return;
+  }
+  const float keep_scale = 1.0f / (1.0f - dropout_);
+  for (int64_t e = 0; e < n * in_; ++e)
+    if (keep(dropout_seed_, step_, static_cast<uint64_t>(e), dropout_)) dx[e] += dx_dropped[e] * keep_scale;
+}
+
+void LoraAdapter::project_down(const float* x, int64_t n, std::vector<float>& h) const {
+  h.resize(static_cast<size_t>(n * r_));
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i(n), i(r_), i(in_), 1.0f, x, i(in_), a_.data(), i(in_), 0.0f,
+              h.data(), i(r_));
+}
+
+void LoraAdapter::forward(float* y, const float* x, int64_t n) {
+  std::vector<float> buffer, h;
+  const float* xd = dropped_input(x, n, buffer);
+  project_down(xd, n, h);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i(n), i(out_), i(r_), scaling_, h.data(), i(r_), b_.data(),
+              i(r_), 1.0f, y, i(out_));
+}
+
+void LoraAdapter::lora_backward(const float* dy, const float* x_dropped, const std::vector<float>& h, int64_t n,
+                                float* dx_dropped) {
+  // dB += s·dyᵀ·h;  dh = s·dy·B;  dA += dhᵀ·x;  dx += dh·A
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, i(out_), i(r_), i(n), scaling_, dy, i(out_), h.data(), i(r_),
+              1.0f, grad_b_.data(), i(r_));
+  std::vector<float> dh(static_cast<size_t>(n * r_));
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i(n), i(r_), i(out_), scaling_, dy, i(out_), b_.data(), i(r_),
+              0.0f, dh.data(), i(r_));
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, i(r_), i(in_), i(n), 1.0f, dh.data(), i(r_), x_dropped, i(in_),
+              1.0f, grad_a_.data(), i(in_));
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i(n), i(in_), i(r_), 1.0f, dh.data(), i(r_), a_.data(), i(in_),
+              1.0f, dx_dropped, i(in_));
+}
+
+void LoraAdapter::backward(float* dx, const float* dy, const float* x, int64_t n) {
+  std::vector<float> buffer, h;
+  const float* xd = dropped_input(x, n, buffer);
+  project_down(xd, n, h);
+  if (!dropout_active()) {
+    lora_backward(dy, xd, h, n, dx);
+    return;
+  }
+  std::vector<float> dxd(static_cast<size_t>(n * in_), 0.0f);
+  lora_backward(dy, xd, h, n, dxd.data());
+  dropout_backward(dx, dxd.data(), n);
+}
+
+std::vector<float> LoraAdapter::delta() const {
+  std::vector<float> d(static_cast<size_t>(out_ * in_));
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i(out_), i(in_), i(r_), scaling_, b_.data(), i(r_), a_.data(),
+              i(in_), 0.0f, d.data(), i(in_));
+  return d;
+}
+
+void LoraAdapter::merge_into(std::span<float> weight) {
+  if (static_cast<int64_t>(weight.size()) != out_ * in_)
+    fail("LoRA merge: weight has {} values, the adapter expects [{}, {}]", weight.size(), out_, in_);
+  const auto d = delta();
+  for (size_t k = 0; k < d.size(); ++k) weight[k] += d[k];
+}
+
+void LoraAdapter::unmerge_from(std::span<float> weight) {
+  if (static_cast<int64_t>(weight.size()) != out_ * in_)
+    fail("LoRA unmerge: weight has {} values, the adapter expects [{}, {}]", weight.size(), out_, in_);
+  const auto d = delta();
+  for (size_t k = 0; k < d.size(); ++k) weight[k] -= d[k];
+}
+
+}  // namespace slmtune::peft

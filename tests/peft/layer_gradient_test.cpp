@@ -1,0 +1,371 @@
+// LoRA, rsLoRA, DoRA and QLoRA layers against double-precision references written from the papers'
+// formulas, and their gradients against central finite differences of those references (DoRA with
+// the row norm held constant, as the paper and PEFT's detach do).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <random>
+#include <vector>
+
+#include "core/error.hpp"
+#include "peft/dora.hpp"
+#include "peft/lora.hpp"
+#include "quant/nf4.hpp"
+#include "quant/nf4_linear.hpp"
+
+using namespace slmtune;
+using namespace slmtune::peft;
+
+namespace {
+
+constexpr int64_t kIn = 20, kOut = 12, kRank = 4, kRows = 3;
+
+std::vector<double> random_doubles(size_t count, uint32_t seed, double scale = 1.0) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> normal(0.0, scale);
+  std::vector<double> v(count);
+  for (double& x : v) x = normal(rng);
+  return v;
+}
+
+std::vector<float> to_float(const std::vector<double>& v) { return {v.begin(), v.end()}; }
+std::vector<double> to_double(std::span<const float> v) { return {v.begin(), v.end()}; }
+
+LoraConfig config_for(bool rslora, bool dora) {
+  LoraConfig c;
+  c.r = kRank;
+  c.lora_alpha = 6.0;
+  c.use_rslora = rslora;
+  c.use_dora = dora;
+  c.target_modules = {"q_proj"};
+  c.init_lora_weights = LoraInit::Zero;  // B random too, so every gradient path is non-trivial
+  return c;
+}
+
+// Everything a reference forward reads, in double.
+struct Params {
+  std::vector<double> x, w, a, b, m, frozen_norm;
+  double s = 0.0;
+};
+
+std::vector<double> matmul_t(const std::vector<double>& x, const std::vector<double>& w, int64_t n, int64_t in,
+                             int64_t out) {  // x[n,in]·w[out,in]ᵀ
+  std::vector<double> y(static_cast<size_t>(n * out), 0.0);
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t k = 0; k < in; ++k) y[t * out + o] += x[t * in + k] * w[o * in + k];
+  return y;
+}
+
+// The adapter's contribution only (what the hook adds to the base output).
+std::vector<double> lora_reference(const Params& p) {
+  const auto h = matmul_t(p.x, p.a, kRows, kIn, kRank);
+  auto v = matmul_t(h, p.b, kRows, kRank, kOut);
+  for (double& e : v) e *= p.s;
+  return v;
+}
+
+std::vector<double> row_norms(const Params& p) {
+  std::vector<double> n(kOut);
+  for (int64_t o = 0; o < kOut; ++o) {
+    double sum = 0.0;
+    for (int64_t k = 0; k < kIn; ++k) {
+      double ba = 0.0;
+      for (int64_t j = 0; j < kRank; ++j) ba += p.b[o * kRank + j] * p.a[j * kIn + k];
+      const double e = p.w[o * kIn + k] + p.s * ba;
+      sum += e * e;
+    }
+    n[o] = std::sqrt(sum);
+  }
+  return n;
+}
+
+// DoRA's contribution: m/N ⊙ (x·(W + sBA)ᵀ) − x·Wᵀ with N = frozen_norm (constant).
+std::vector<double> dora_reference(const Params& p) {
+  const auto base = matmul_t(p.x, p.w, kRows, kIn, kOut);
+  const auto lora = lora_reference(p);
+  std::vector<double> y(base.size());
+  for (int64_t t = 0; t < kRows; ++t)
+    for (int64_t o = 0; o < kOut; ++o) {
+      const size_t e = static_cast<size_t>(t * kOut + o);
+      y[e] = p.m[o] / p.frozen_norm[o] * (base[e] + lora[e]) - base[e];
+    }
+  return y;
+}
+
+// Σ c ⊙ f(p): its gradient with respect to f's output is c.
+double weighted(const std::vector<double>& y, const std::vector<double>& c) {
+  double sum = 0.0;
+  for (size_t i = 0; i < y.size(); ++i) sum += y[i] * c[i];
+  return sum;
+}
+
+// Central differences of Σ c ⊙ f(p) with respect to every element of *field.
+std::vector<double> finite_difference(Params p, std::vector<double> Params::*field,
+                                      const std::function<std::vector<double>(const Params&)>& f,
+                                      const std::vector<double>& c) {
+  std::vector<double> grad((p.*field).size());
+  const double h = 1e-6;
+  for (size_t i = 0; i < grad.size(); ++i) {
+    const double keep = (p.*field)[i];
+    (p.*field)[i] = keep + h;
+    const double up = weighted(f(p), c);
+    (p.*field)[i] = keep - h;
+    const double down = weighted(f(p), c);
+    (p.*field)[i] = keep;
+    grad[i] = (up - down) / (2 * h);
+  }
+  return grad;
+}
+
+void expect_gradient(std::span<const float> got, const std::vector<double>& want, const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  double scale = 0.0;
+  for (double w : want) scale = std::max(scale, std::fabs(w));
+  ASSERT_GT(scale, 1e-3) << what << ": a vanishing reference gradient tests nothing";
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 2e-5 * scale + 1e-6) << what << " [" << i << "]";
+}
+
+Params params_of(LoraAdapter& adapter, const std::vector<double>& x, const std::vector<double>& w) {
+  Params p;
+  p.x = x;
+  p.w = w;
+  p.a = to_double(adapter.lora_A());
+  p.b = to_double(adapter.lora_B());
+  p.s = adapter.scaling();
+  return p;
+}
+
+void check_lora(bool rslora) {
+  const LoraConfig config = config_for(rslora, false);
+  LoraAdapter adapter(kIn, kOut, config, 7);
+  EXPECT_FLOAT_EQ(adapter.scaling(), rslora ? 6.0f / 2.0f : 6.0f / 4.0f);
+  const auto x = random_doubles(kRows * kIn, 1);
+  const auto c = random_doubles(kRows * kOut, 2);
+  const Params p = params_of(adapter, x, {});
+
+  std::vector<float> y(kRows * kOut, 0.0f);
+  const auto xf = to_float(x);
+  adapter.forward(y.data(), xf.data(), kRows);
+  const auto want = lora_reference(p);
+  for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], want[i], 1e-5 * (1 + std::fabs(want[i])));
+
+  std::vector<float> dx(kRows * kIn, 0.0f);
+  const auto cf = to_float(c);
+  adapter.backward(dx.data(), cf.data(), xf.data(), kRows);
+  expect_gradient(adapter.grad_A(), finite_difference(p, &Params::a, lora_reference, c), "dA");
+  expect_gradient(adapter.grad_B(), finite_difference(p, &Params::b, lora_reference, c), "dB");
+  expect_gradient(dx, finite_difference(p, &Params::x, lora_reference, c), "dx");
+}
+
+}  // namespace
+
+TEST(LoraLayer, GradientsMatchFiniteDifferences) { check_lora(false); }
+TEST(LoraLayer, RsLoraScalesByAlphaOverSqrtRank) { check_lora(true); }
+
+TEST(LoraLayer, DefaultInitIsKaimingUniformAndZeroB) {
+  LoraConfig config = config_for(false, false);
+  config.init_lora_weights = LoraInit::Default;
+  config.r = 16;
+  const int64_t in = 256;
+  LoraAdapter adapter(in, 64, config, 3);
+  const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+  double sum_sq = 0.0;
+  float max_abs = 0.0f;
+  for (float v : adapter.lora_A()) {
+    max_abs = std::max(max_abs, std::fabs(v));
+    sum_sq += static_cast<double>(v) * v;
+  }
+  EXPECT_LE(max_abs, bound);
+  EXPECT_GT(max_abs, 0.95 * bound);
+  // U(−b, b) has variance b²/3.
+  EXPECT_NEAR(sum_sq / static_cast<double>(adapter.lora_A().size()), bound * bound / 3.0, 0.05 * bound * bound / 3.0);
+  for (float v : adapter.lora_B()) EXPECT_EQ(v, 0.0f);
+  // Step 0: the layer adds exactly nothing.
+  const auto x = to_float(random_doubles(2 * in, 4));
+  std::vector<float> y(2 * 64, 1.25f);
+  adapter.forward(y.data(), x.data(), 2);
+  for (float v : y) EXPECT_EQ(v, 1.25f);
+}
+
+TEST(LoraLayer, DropoutMaskIsSeededAndSharedByForwardAndBackward) {
+  LoraConfig config = config_for(false, false);
+  config.lora_dropout = 0.3;
+  LoraAdapter adapter(kIn, kOut, config, 9);
+  adapter.set_step(5);
+  const auto x = to_float(random_doubles(kRows * kIn, 1));
+  const auto c = to_float(random_doubles(kRows * kOut, 2));
+  auto run = [&](const std::vector<float>& input) {
+    std::vector<float> y(kRows * kOut, 0.0f);
+    adapter.forward(y.data(), input.data(), kRows);
+    return y;
+  };
+  const auto y1 = run(x);
+  EXPECT_EQ(run(x), y1);  // a recompute sees the same mask
+  adapter.set_step(6);
+  EXPECT_NE(run(x), y1);  // the next micro-batch draws a new one
+  adapter.set_training(false);
+  std::vector<float> y_eval = run(x);
+  adapter.set_training(true);
+  adapter.set_step(5);
+  // The layer is linear in x, so central differences are exact up to f32 rounding: they check that
+  // backward applies the mask forward used.
+  std::vector<float> dx(kRows * kIn, 0.0f);
+  adapter.backward(dx.data(), c.data(), x.data(), kRows);
+  int zeros = 0;
+  for (int64_t i = 0; i < kRows * kIn; ++i) {
+    auto up = x, down = x;
+    up[i] += 0.5f;
+    down[i] -= 0.5f;
+    const auto yu = run(up), yd = run(down);
+    double fd = 0.0;
+    for (size_t k = 0; k < yu.size(); ++k) fd += (static_cast<double>(yu[k]) - yd[k]) * c[k];
+    EXPECT_NEAR(dx[i], fd, 1e-4 * (1 + std::fabs(fd))) << i;
+    if (dx[i] == 0.0f) ++zeros;
+  }
+  EXPECT_GT(zeros, 0);               // some inputs dropped…
+  EXPECT_LT(zeros, kRows * kIn / 2); // …about 30 %
+  EXPECT_NE(y_eval, y1);             // evaluation uses no dropout
+}
+
+TEST(DoraLayer, GradientsMatchFiniteDifferencesWithTheNormConstant) {
+  const auto w = random_doubles(kOut * kIn, 11, 0.3);
+  auto shared_w = std::make_shared<std::vector<float>>(to_float(w));
+  DoraAdapter adapter(base_weight(shared_w, kOut, kIn), config_for(false, true), 7);
+  // Start away from m = ‖W + sBA‖ so the (g − 1)·x·Wᵀ path is live.
+  for (size_t o = 0; o < kOut; ++o) adapter.magnitude()[o] *= 1.0f + 0.1f * static_cast<float>(o);
+  const auto x = random_doubles(kRows * kIn, 1);
+  const auto c = random_doubles(kRows * kOut, 2);
+  Params p = params_of(adapter, x, to_double(*shared_w));
+  p.m = to_double(adapter.magnitude());
+  p.frozen_norm = row_norms(p);
+  const auto norms = adapter.weight_norm();
+  for (int64_t o = 0; o < kOut; ++o) EXPECT_NEAR(norms[o], p.frozen_norm[o], 1e-5 * p.frozen_norm[o]);
+
+  std::vector<float> y(kRows * kOut, 0.0f);
+  const auto xf = to_float(x);
+  adapter.forward(y.data(), xf.data(), kRows);
+  const auto want = dora_reference(p);
+  for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], want[i], 1e-5 * (1 + std::fabs(want[i])));
+
+  std::vector<float> dx(kRows * kIn, 0.0f);
+  const auto cf = to_float(c);
+  adapter.backward(dx.data(), cf.data(), xf.data(), kRows);
+  expect_gradient(adapter.grad_A(), finite_difference(p, &Params::a, dora_reference, c), "dA");
+  expect_gradient(adapter.grad_B(), finite_difference(p, &Params::b, dora_reference, c), "dB");
+  expect_gradient(adapter.grad_magnitude(), finite_difference(p, &Params::m, dora_reference, c), "dm");
+  expect_gradient(dx, finite_difference(p, &Params::x, dora_reference, c), "dx");
+}
+
+TEST(DoraLayer, MagnitudeStartsAtTheRowNormsSoStepZeroIsTheBase) {
+  const auto w = to_float(random_doubles(kOut * kIn, 12, 0.3));
+  auto shared_w = std::make_shared<std::vector<float>>(w);
+  LoraConfig config = config_for(false, true);
+  config.init_lora_weights = LoraInit::Default;
+  DoraAdapter adapter(base_weight(shared_w, kOut, kIn), config, 1);
+  for (int64_t o = 0; o < kOut; ++o) {
+    double sum = 0.0;
+    for (int64_t k = 0; k < kIn; ++k) sum += static_cast<double>(w[o * kIn + k]) * w[o * kIn + k];
+    EXPECT_NEAR(adapter.magnitude()[o], std::sqrt(sum), 1e-6 * std::sqrt(sum));
+  }
+  const auto x = to_float(random_doubles(kRows * kIn, 4));
+  std::vector<float> y(kRows * kOut, 0.5f);
+  adapter.forward(y.data(), x.data(), kRows);
+  for (float v : y) EXPECT_EQ(v, 0.5f);
+}
+
+TEST(MergedLayer, LoraAndDoraMergedEqualUnmergedAndUnmergeRestores) {
+  for (bool dora : {false, true}) {
+    const auto w = to_float(random_doubles(kOut * kIn, 13, 0.3));
+    auto shared_w = std::make_shared<std::vector<float>>(w);
+    std::unique_ptr<LoraAdapter> adapter;
+    if (dora) {
+      auto d = std::make_unique<DoraAdapter>(base_weight(shared_w, kOut, kIn), config_for(false, true), 2);
+      for (float& m : d->magnitude()) m *= 1.3f;
+      adapter = std::move(d);
+    } else {
+      adapter = std::make_unique<LoraAdapter>(kIn, kOut, config_for(false, false), 2);
+    }
+    const auto x = to_float(random_doubles(kRows * kIn, 5));
+    const auto base_y = to_float(matmul_t(to_double(x), to_double(w), kRows, kIn, kOut));
+    std::vector<float> unmerged = base_y;
+    adapter->forward(unmerged.data(), x.data(), kRows);
+    std::vector<float> merged_w = w;
+    adapter->merge_into(merged_w);
+    const auto merged = matmul_t(to_double(x), to_double(merged_w), kRows, kIn, kOut);
+    for (size_t i = 0; i < merged.size(); ++i) EXPECT_NEAR(unmerged[i], merged[i], 1e-5 * (1 + std::fabs(merged[i]))) << dora;
+    adapter->unmerge_from(merged_w);
+    for (size_t i = 0; i < w.size(); ++i) EXPECT_NEAR(merged_w[i], w[i], 1e-6) << dora;
+  }
+}
+
+TEST(QLoraLayer, Nf4BaseWithLoraAndDoraMatchFiniteDifferences) {
+  // The QLoRA layer: an NF4 base (double-quantized) with a LoRA or DoRA adapter on top. The reference
+  // uses the de-quantized weight in double; inputs' gradient covers both the base and the adapter.
+  const int64_t in = 64, out = 16;
+  const auto w = to_float(random_doubles(out * in, 14, 0.05));
+  auto nf4 = std::make_shared<quant::Nf4Tensor>(quant::Nf4Tensor::quantize(w.data(), {out, in}));
+  const auto wq = to_double(nf4->dequantize());
+  for (bool dora : {false, true}) {
+    LoraConfig config = config_for(false, dora);
+    std::unique_ptr<LoraAdapter> adapter;
+    if (dora) adapter = std::make_unique<DoraAdapter>(base_weight(nf4), config, 3);
+    else adapter = std::make_unique<LoraAdapter>(in, out, config, 3);
+    const auto x = random_doubles(kRows * in, 6);
+    const auto c = random_doubles(kRows * out, 7);
+    const auto xf = to_float(x), cf = to_float(c);
+    std::vector<float> y(kRows * out);
+    quant::nf4_linear_forward(y.data(), xf.data(), *nf4, nullptr, kRows);
+    adapter->forward(y.data(), xf.data(), kRows);
+    std::vector<float> dx(kRows * in, 0.0f);
+    quant::nf4_linear_backward_input(dx.data(), cf.data(), *nf4, kRows);
+    adapter->backward(dx.data(), cf.data(), xf.data(), kRows);
+
+    // Reference: base + adapter in double, the DoRA norm frozen at its value.
+    std::vector<double> a = to_double(adapter->lora_A()), b = to_double(adapter->lora_B());
+    std::vector<double> m = dora ? to_double(static_cast<DoraAdapter&>(*adapter).magnitude()) : std::vector<double>{};
+    const double s = adapter->scaling();
+    std::vector<double> norm(out);
+    for (int64_t o = 0; o < out; ++o) {
+      double sum = 0.0;
+      for (int64_t k = 0; k < in; ++k) {
+        double ba = 0.0;
+        for (int64_t j = 0; j < kRank; ++j) ba += b[o * kRank + j] * a[j * in + k];
+        sum += (wq[o * in + k] + s * ba) * (wq[o * in + k] + s * ba);
+      }
+      norm[o] = std::sqrt(sum);
+    }
+    auto layer = [&](const std::vector<double>& input) {
+      const auto base = matmul_t(input, wq, kRows, in, out);
+      const auto lora = matmul_t(matmul_t(input, a, kRows, in, kRank), b, kRows, kRank, out);
+      std::vector<double> result(base.size());
+      for (size_t e = 0; e < base.size(); ++e) {
+        const size_t o = e % out;
+        result[e] = dora ? m[o] / norm[o] * (base[e] + s * lora[e]) : base[e] + s * lora[e];
+      }
+      return result;
+    };
+    const auto want = layer(x);
+    for (size_t e = 0; e < want.size(); ++e) EXPECT_NEAR(y[e], want[e], 1e-5 * (1 + std::fabs(want[e]))) << dora;
+    std::vector<double> fd(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      auto up = x, down = x;
+      up[i] += 1e-6;
+      down[i] -= 1e-6;
+      fd[i] = (weighted(layer(up), c) - weighted(layer(down), c)) / 2e-6;
+    }
+    expect_gradient(dx, fd, dora ? "QDoRA dx" : "QLoRA dx");
+  }
+}
+
+TEST(LoraLayer, RankMustBePositive) {
+  LoraConfig config = config_for(false, false);
+  config.r = 0;
+  try {
+    LoraAdapter adapter(kIn, kOut, config, 1);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("r must be a positive integer, got 0"), std::string::npos) << e.what();
+  }
+}
