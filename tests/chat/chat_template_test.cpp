@@ -57,6 +57,22 @@ TEST(TemplateSource, ReadsTheTemplateAndTokensOfTokenizerConfigs) {
   EXPECT_FALSE(phi2.source.has_value());
 }
 
+// llama.cpp's Phi-3 vocabulary GGUF carries the template that starts with {{ bos_token }} and asks
+// the tokenizer to add BOS as well: the doubled BOS must be caught.
+TEST(TemplateSource, ReadsAGgufTemplateAndAvoidsADoubledBos) {
+  const auto model = read_model_template(testdata("llama.cpp-vocab/ggml-vocab-phi-3.gguf"));
+  ASSERT_TRUE(model.source.has_value());
+  EXPECT_EQ(model.source->rfind("{{ bos_token }}", 0), 0u);
+  EXPECT_EQ(model.tokens.bos.value_or(""), "<s>");
+  EXPECT_TRUE(model.tokenizer_adds_bos);
+  const ChatTemplate tmpl(*model.source, model.tokens, model.origin);
+  ApplyOptions options;
+  options.tokenizer_adds_bos = model.tokenizer_adds_bos;
+  const auto r = tmpl.apply(Json::parse(R"([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}])"), options);
+  EXPECT_TRUE(r.dropped_leading_bos);
+  EXPECT_EQ(r.text, "<|user|>\nHi<|end|>\n<|assistant|>\nHello<|end|>\n");
+}
+
 TEST(TemplateSource, SavesTheChosenTemplateKeepingOtherKeys) {
   slmtune::testing::TempDir dir;
   const auto config = dir / "tokenizer_config.json";
