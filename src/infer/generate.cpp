@@ -85,7 +85,8 @@ GenerationResult generate(LanguageModel& model, Sampler& sampler, const TokenDec
   std::vector<int32_t> text_tokens;  // generated ids that make up the text (no EOS)
   size_t emitted = 0;                // bytes of result.text already handed to on_text
 
-  model.reset();
+  const int64_t longest = static_cast<int64_t>(prompt.size()) + options.max_new_tokens;
+  model.reset(context > 0 ? std::min(context, longest) : longest);
   auto start = std::chrono::steady_clock::now();
   std::vector<float> logits = model.next_logits(prompt);
   result.prefill_seconds = seconds_since(start);

@@ -14,8 +14,9 @@ class LanguageModel {
   virtual int64_t vocab_size() const = 0;
   // The longest sequence the model accepts (prompt + generated); 0 when it sets no limit.
   virtual int64_t context_length() const = 0;
-  // Forgets the sequence fed so far.
-  virtual void reset() = 0;
+  // Forgets the sequence fed so far; at most `max_length` tokens will be fed before the next reset
+  // (a KV cache sizes itself by it).
+  virtual void reset(int64_t max_length) = 0;
   // Appends `new_tokens` to the sequence and returns the logits ([vocab_size]) of its last position.
   virtual std::vector<float> next_logits(std::span<const int32_t> new_tokens) = 0;
 };

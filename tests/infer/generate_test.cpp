@@ -22,8 +22,9 @@ class ScriptedModel final : public LanguageModel {
       : vocab_(vocab), script_(std::move(script)), context_(context) {}
   int64_t vocab_size() const override { return vocab_; }
   int64_t context_length() const override { return context_; }
-  void reset() override {
+  void reset(int64_t max_length) override {
     ++resets;
+    reserved = max_length;
     step_ = 0;
     fed.clear();
   }
@@ -35,6 +36,7 @@ class ScriptedModel final : public LanguageModel {
   }
   std::vector<std::vector<int32_t>> fed;
   int resets = 0;
+  int64_t reserved = 0;
   size_t extra_logits = 0;
 
  private:
@@ -99,6 +101,7 @@ TEST(Generate, FeedsPromptOnceThenOneTokenAndStopsOnEos) {
   EXPECT_EQ(stream.joined(), "Hello World");
   EXPECT_EQ(result.prompt_tokens, 3);
   EXPECT_EQ(model.resets, 1);
+  EXPECT_EQ(model.reserved, 3 + options.max_new_tokens);
   ASSERT_EQ(model.fed.size(), 5u);  // the prompt, then each generated token except the EOS
   EXPECT_EQ(model.fed[0], prompt);
   EXPECT_EQ(model.fed[1], (std::vector<int32_t>{1}));
@@ -204,6 +207,7 @@ TEST(Generate, StopsWhenTheContextIsFull) {
   const GenerationResult result = generate(model, sampler, table_decoder(kWords), std::vector<int32_t>{1, 1}, options);
   EXPECT_EQ(result.reason, StopReason::context_full);
   EXPECT_EQ(result.tokens.size(), 2u);  // 2 prompt + 2 generated = 4
+  EXPECT_EQ(model.reserved, 4);
 }
 
 TEST(Generate, RejectsBadPrompts) {
