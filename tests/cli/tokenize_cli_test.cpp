@@ -80,3 +80,26 @@ TEST(TokenizeCli, BadInputsAreOneLine) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(TokenizerTrainCli, TrainsAndTheResultTokenizes) {
+  TempDir dir;
+  slmtune::testing::write_text(dir / "a.txt", "the theme of the thesis is the theory\nthe end\n");
+  const auto result = run_slmtune("tokenizer train --vocab-size 270 --special '<|endoftext|>' --min-frequency 2 -o " +
+                                  quoted(dir / "tokenizer.json") + " " + quoted(dir / "a.txt"));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  // By hand: t-h and h-e occur 7 times each, (h,e) is the smaller pair of ids, so "h e" (id 257 after
+  // the special and the 256 bytes), then "t he" (258), "Ġ the" (5 times), "i s" (twice); every
+  // other pair occurs once, below --min-frequency 2, so training stops at 261 tokens.
+  EXPECT_NE(result.out.find("261 tokens, 4 merges"), std::string::npos) << result.out;
+  const auto ids = run_slmtune("tokenize " + quoted(dir / "tokenizer.json") + " --text 'the' --ids");
+  EXPECT_EQ(ids.exit_code, 0) << ids.err;
+  EXPECT_EQ(ids.out, "258\n");
+  const auto back = run_slmtune("detokenize " + quoted(dir / "tokenizer.json") + " 258");
+  EXPECT_EQ(back.out, "the\n");
+  expect_one_line_error(run_slmtune("tokenizer train --vocab-size 10 -o " + quoted(dir / "t.json") + " " + quoted(dir / "a.txt")),
+                        "vocab-size");
+}
+
+}  // namespace

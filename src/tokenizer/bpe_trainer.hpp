@@ -1,0 +1,31 @@
+#pragma once
+// Learning a byte-level BPE from text files, as HF's BpeTrainer does with a ByteLevel
+// pre-tokenizer: special tokens first, then the 256 byte characters, then merges of the most
+// frequent adjacent pair (ties: the pair of smaller ids) until the vocabulary is full.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "tokenizer/json_access.hpp"
+
+namespace slmtune::tokenizer {
+
+struct BpeTrainerOptions {
+  size_t vocab_size = 1000;
+  std::vector<std::string> special_tokens;
+  uint64_t min_frequency = 2;  // pairs seen fewer times are never merged
+};
+
+struct TrainedBpe {
+  std::vector<std::string> tokens;  // index = id
+  std::vector<std::pair<std::string, std::string>> merges;  // in rank order
+  std::vector<std::string> special_tokens;
+  // A complete tokenizer.json that load_tokenizer_json reads back.
+  JsonValue to_tokenizer_json() const;
+};
+
+// `texts` are documents; each is split with GPT-2's pattern before counting.
+TrainedBpe train_byte_level_bpe(const std::vector<std::string>& texts, const BpeTrainerOptions& options);
+
+}  // namespace slmtune::tokenizer
