@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "quant/nf4.hpp"
 #include "quant/nf4_linear.hpp"
 
@@ -188,28 +189,32 @@ TEST(Nf4, NonFiniteWeightsAreRefused) {
 }
 
 TEST(Nf4Linear, ForwardAndInputGradientEqualTheDequantizedProduct) {
-  // in = 100 (blocks straddle rows), out = 700 (more rows than one tile of 655).
-  const int64_t out = 700, in = 100, n = 3;
-  const auto weights = normal_values(out * in, 5);
-  const auto q = Nf4Tensor::quantize(weights.data(), {out, in});
-  const auto w = q.dequantize();
-  const auto x = normal_values(n * in, 6, 1.0f);
-  const auto dy = normal_values(n * out, 7, 1.0f);
-  const auto bias = normal_values(out, 8, 1.0f);
-  std::vector<float> y(n * out);
-  nf4_linear_forward(y.data(), x.data(), q, bias.data(), n);
-  std::vector<float> dx(n * in, 1.0f);  // the gradient is added
-  nf4_linear_backward_input(dx.data(), dy.data(), q, n);
-  for (int64_t i = 0; i < n; ++i) {
-    for (int64_t o = 0; o < out; ++o) {
-      double want = bias[o];
-      for (int64_t k = 0; k < in; ++k) want += static_cast<double>(x[i * in + k]) * w[o * in + k];
-      EXPECT_NEAR(y[i * out + o], want, 1e-5) << i << "," << o;
-    }
-    for (int64_t k = 0; k < in; ++k) {
-      double want = 1.0;
-      for (int64_t o = 0; o < out; ++o) want += static_cast<double>(dy[i * out + o]) * w[o * in + k];
-      EXPECT_NEAR(dx[i * in + k], want, 1e-4) << i << "," << k;
+  // in = 100 (blocks straddle rows), out = 700 (several tiles). Two threads: 3 rows take the
+  // column-split backward, 200 rows the row-split one.
+  set_threads(2);
+  for (const int64_t n : {int64_t{3}, int64_t{200}}) {
+    const int64_t out = 700, in = 100;
+    const auto weights = normal_values(out * in, 5);
+    const auto q = Nf4Tensor::quantize(weights.data(), {out, in});
+    const auto w = q.dequantize();
+    const auto x = normal_values(n * in, 6, 1.0f);
+    const auto dy = normal_values(n * out, 7, 1.0f);
+    const auto bias = normal_values(out, 8, 1.0f);
+    std::vector<float> y(n * out);
+    nf4_linear_forward(y.data(), x.data(), q, bias.data(), n);
+    std::vector<float> dx(n * in, 1.0f);  // the gradient is added
+    nf4_linear_backward_input(dx.data(), dy.data(), q, n);
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t o = 0; o < out; ++o) {
+        double want = bias[o];
+        for (int64_t k = 0; k < in; ++k) want += static_cast<double>(x[i * in + k]) * w[o * in + k];
+        EXPECT_NEAR(y[i * out + o], want, 1e-5) << i << "," << o;
+      }
+      for (int64_t k = 0; k < in; ++k) {
+        double want = 1.0;
+        for (int64_t o = 0; o < out; ++o) want += static_cast<double>(dy[i * out + o]) * w[o * in + k];
+        EXPECT_NEAR(dx[i * in + k], want, 1e-4) << i << "," << k;
+      }
     }
   }
 }
