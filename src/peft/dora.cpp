@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 
 namespace slmtune::peft {
 namespace {
@@ -30,29 +31,43 @@ std::vector<AdapterParameter> DoraAdapter::parameters() {
   return params;
 }
 
-void DoraAdapter::for_each_tile(const std::function<void(int64_t, int64_t, const float*, const float*)>& body) const {
-  const int64_t step = std::max<int64_t>(1, (int64_t{1} << 16) / in_);
-  std::vector<float> w(static_cast<size_t>(std::min(step, out_) * in_));
-  std::vector<float> merged(w.size());
-  std::vector<float> norms(static_cast<size_t>(std::min(step, out_)));
-  for (int64_t first = 0; first < out_; first += step) {
-    const int64_t rows = std::min(step, out_ - first);
-    base_.read_rows(first, rows, w.data());
-    std::copy(w.begin(), w.begin() + rows * in_, merged.begin());
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i(rows), i(in_), i(r_), scaling_, b_.data() + first * r_,
-                i(r_), a_.data(), i(in_), 1.0f, merged.data(), i(in_));
-    for (int64_t row = 0; row < rows; ++row) {
-      double sum = 0.0;
-      for (int64_t k = 0; k < in_; ++k) sum += static_cast<double>(merged[row * in_ + k]) * merged[row * in_ + k];
-      norms[static_cast<size_t>(row)] = safe_norm(sum);
+int64_t DoraAdapter::tile_chunks() const {
+  // Chunks of whole tiles: a multiple of the thread count, each tile about 256 KiB of f32.
+  const int64_t lines = std::max<int64_t>(1, (int64_t{1} << 16) / in_);
+  const int64_t tiles = (out_ + lines - 1) / lines;
+  return std::min<int64_t>(tiles, std::max(1, threads()));
+}
+
+void DoraAdapter::for_each_tile(const TileBody& body) const {
+  const int64_t chunks = tile_chunks();
+  const int64_t lines = std::max<int64_t>(1, (int64_t{1} << 16) / in_);
+  const int64_t per_chunk = (out_ + chunks - 1) / chunks;
+  parallel_for(chunks, 1, [&](int64_t chunk_begin, int64_t chunk_end) {
+    std::vector<float> w(static_cast<size_t>(std::min(lines, out_) * in_));
+    std::vector<float> merged(w.size());
+    std::vector<float> norms(static_cast<size_t>(std::min(lines, out_)));
+    for (int64_t chunk = chunk_begin; chunk < chunk_end; ++chunk) {
+      const int64_t chunk_first = chunk * per_chunk, chunk_last = std::min(out_, chunk_first + per_chunk);
+      for (int64_t first = chunk_first; first < chunk_last; first += lines) {
+        const int64_t rows = std::min(lines, chunk_last - first);
+        base_.read_rows(first, rows, w.data());
+        std::copy(w.begin(), w.begin() + rows * in_, merged.begin());
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i(rows), i(in_), i(r_), scaling_, b_.data() + first * r_,
+                    i(r_), a_.data(), i(in_), 1.0f, merged.data(), i(in_));
+        for (int64_t row = 0; row < rows; ++row) {
+          double sum = 0.0;
+          for (int64_t k = 0; k < in_; ++k) sum += static_cast<double>(merged[row * in_ + k]) * merged[row * in_ + k];
+          norms[static_cast<size_t>(row)] = safe_norm(sum);
+        }
+        body(first, rows, w.data(), norms.data(), chunk);
+      }
     }
-    body(first, rows, w.data(), norms.data());
-  }
+  });
 }
 
 std::vector<float> DoraAdapter::weight_norm() const {
   std::vector<float> out(static_cast<size_t>(out_));
-  for_each_tile([&](int64_t first, int64_t rows, const float*, const float* norms) {
+  for_each_tile([&](int64_t first, int64_t rows, const float*, const float* norms, int64_t) {
     std::copy(norms, norms + rows, out.begin() + first);
   });
   return out;
@@ -67,7 +82,7 @@ void DoraAdapter::forward(float* y, const float* x, int64_t n) {
               0.0f, v.data(), i(out_));
   std::vector<float> u(static_cast<size_t>(n * out_));  // x̃·Wᵀ
   std::vector<float> g(static_cast<size_t>(out_));
-  for_each_tile([&](int64_t first, int64_t rows, const float* w, const float* norms) {
+  for_each_tile([&](int64_t first, int64_t rows, const float* w, const float* norms, int64_t) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i(n), i(rows), i(in_), 1.0f, xd, i(in_), w, i(in_), 0.0f,
                 u.data() + first, i(out_));
     for (int64_t row = 0; row < rows; ++row) g[first + row] = m_[first + row] / norms[row];
@@ -86,12 +101,13 @@ void DoraAdapter::backward(float* dx, const float* dy, const float* x, int64_t n
   std::vector<float> v(static_cast<size_t>(n * out_));
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i(n), i(out_), i(r_), 1.0f, h.data(), i(r_), b_.data(), i(r_),
               0.0f, v.data(), i(out_));
-  std::vector<float> dxd(static_cast<size_t>(n * in_), 0.0f);
   std::vector<float> dy_lora(static_cast<size_t>(n * out_));
-  std::vector<float> u, dy_base;
-  for_each_tile([&](int64_t first, int64_t rows, const float* w, const float* norms) {
-    u.resize(static_cast<size_t>(n * rows));
-    dy_base.resize(u.size());
+  // Each chunk of tiles adds dy_base·W into its own accumulator; they are summed afterwards.
+  std::vector<std::vector<float>> dxd_parts(static_cast<size_t>(tile_chunks()));
+  for_each_tile([&](int64_t first, int64_t rows, const float* w, const float* norms, int64_t chunk) {
+    std::vector<float>& dxd_part = dxd_parts[static_cast<size_t>(chunk)];
+    if (dxd_part.empty()) dxd_part.assign(static_cast<size_t>(n * in_), 0.0f);
+    std::vector<float> u(static_cast<size_t>(n * rows)), dy_base(u.size());
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i(n), i(rows), i(in_), 1.0f, xd, i(in_), w, i(in_), 0.0f,
                 u.data(), i(rows));
     for (int64_t row = 0; row < rows; ++row) {
@@ -108,8 +124,11 @@ void DoraAdapter::backward(float* dx, const float* dy, const float* x, int64_t n
       grad_m_[o] += static_cast<float>(dm);
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i(n), i(in_), i(rows), 1.0f, dy_base.data(), i(rows), w,
-                i(in_), 1.0f, dxd.data(), i(in_));
+                i(in_), 1.0f, dxd_part.data(), i(in_));
   });
+  std::vector<float> dxd(static_cast<size_t>(n * in_), 0.0f);
+  for (const auto& part : dxd_parts)
+    for (size_t e = 0; e < part.size(); ++e) dxd[e] += part[e];
   lora_backward(dy_lora.data(), xd, h, n, dxd.data());
   dropout_backward(dx, dxd.data(), n);
 }

@@ -36,8 +36,13 @@ class DoraAdapter : public LoraAdapter {
   void unmerge_from(std::span<float> weight) override;
 
  private:
-  // Visits the base weight in tiles of rows: body(first_row, rows, W tile, norms of W + sBA).
-  void for_each_tile(const std::function<void(int64_t, int64_t, const float*, const float*)>& body) const;
+  // Visits the base weight in tiles of rows, tiles split among threads (each with its own buffers
+  // and a single-threaded sgemm, as the kernels do): body(first_row, rows, W tile, norms of
+  // W + sBA, chunk) with `chunk` the index of the thread's share, for per-thread accumulators.
+  using TileBody = std::function<void(int64_t, int64_t, const float*, const float*, int64_t)>;
+  // Returns the number of chunks (accumulators a caller needs is at most this).
+  int64_t tile_chunks() const;
+  void for_each_tile(const TileBody& body) const;
 
   BaseWeight base_;
   std::vector<float> m_, grad_m_;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "peft/dora.hpp"
 #include "peft/lora.hpp"
 #include "quant/nf4.hpp"
@@ -368,4 +369,37 @@ TEST(LoraLayer, RankMustBePositive) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("r must be a positive integer, got 0"), std::string::npos) << e.what();
   }
+}
+
+TEST(DoraLayer, TilesSplitAmongThreadsGiveTheMergedLayersGradients) {
+  // in = 1024 makes tiles of 64 rows, so 200 rows are 4 tiles shared by 2 threads. With the norm
+  // constant the adapted layer is x·W'ᵀ with W' the merged weight, so the adapter's share of dx is
+  // c·(W' − W) and dm_o = Σ_t c[t,o]·(x·W'ᵀ)[t,o] / m_o.
+  slmtune::set_threads(2);
+  const int64_t in = 1024, out = 200, n = 4;
+  const auto w = to_float(random_doubles(out * in, 21, 0.05));
+  auto shared_w = std::make_shared<std::vector<float>>(w);
+  DoraAdapter adapter(base_weight(shared_w, out, in), config_for(false, true), 5);
+  for (float& m : adapter.magnitude()) m *= 1.2f;
+  std::vector<float> merged = w;
+  adapter.merge_into(merged);
+  const auto x = random_doubles(n * in, 22);
+  const auto c = random_doubles(n * out, 23);
+  const auto xf = to_float(x), cf = to_float(c);
+  const auto base_y = matmul_t(x, to_double(w), n, in, out);
+  const auto merged_y = matmul_t(x, to_double(merged), n, in, out);
+  std::vector<float> y(n * out, 0.0f);
+  adapter.forward(y.data(), xf.data(), n);
+  for (size_t e = 0; e < y.size(); ++e) EXPECT_NEAR(y[e], merged_y[e] - base_y[e], 1e-4 * (1 + std::fabs(merged_y[e])));
+  std::vector<float> dx(n * in, 0.0f);
+  adapter.backward(dx.data(), cf.data(), xf.data(), n);
+  std::vector<double> want_dx(n * in, 0.0), want_dm(out, 0.0);
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t o = 0; o < out; ++o) {
+      for (int64_t k = 0; k < in; ++k)
+        want_dx[t * in + k] += c[t * out + o] * (static_cast<double>(merged[o * in + k]) - w[o * in + k]);
+      want_dm[o] += c[t * out + o] * merged_y[t * out + o] / adapter.magnitude()[o];
+    }
+  expect_gradient(dx, want_dx, "dx (threaded tiles)");
+  expect_gradient(adapter.grad_magnitude(), want_dm, "dm (threaded tiles)");
 }
