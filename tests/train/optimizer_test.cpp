@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include "core/error.hpp"
@@ -223,4 +224,25 @@ TEST(OptimizerState, RejectsAnotherRunsState) {
   EXPECT_THROW(c.load(dir / "a.bin"), slmtune::Error);
   slmtune::write_file_atomically(dir / "junk.bin", "SLMOPT1");
   EXPECT_THROW(a.load(dir / "junk.bin"), slmtune::Error);
+}
+
+TEST(OptimizerState, PagedStateLivesInItsFileAndIsRemovedAfter) {
+  TempDir dir;
+  std::vector<float> p(1000, 1.0f), g(1000, 0.5f), q(1000, 1.0f);
+  OptimizerSettings s;
+  Optimizer ram(s, {{"w", q, g}});
+  s.paged_file = dir / "state.bin";
+  {
+    Optimizer paged(s, {{"w", p, g}});
+    ASSERT_TRUE(std::filesystem::exists(s.paged_file));
+    // m and v of 1000 floats, each rounded up to 64 bytes.
+    EXPECT_EQ(std::filesystem::file_size(s.paged_file), paged.state_bytes());
+    EXPECT_EQ(paged.state_bytes(), 2 * 4032u);
+    paged.step(0.1f);
+    ram.step(0.1f);
+    EXPECT_EQ(std::memcmp(p.data(), q.data(), p.size() * sizeof(float)), 0);
+  }
+  EXPECT_FALSE(std::filesystem::exists(s.paged_file));
+  s.paged_file = dir / "missing-dir" / "state.bin";
+  EXPECT_THROW(Optimizer(s, {{"w", p, g}}), slmtune::Error);
 }
