@@ -171,3 +171,18 @@ TEST(ChatJsonl, ErrorsNameFileAndLine) {
   EXPECT_EQ(message(ok + "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"tools\": {}}"),
             "d.jsonl:2: \"tools\" must be an array of tool schemas");
 }
+
+TEST(Samples, ToolSchemasGoIntoThePromptWithoutLoss) {
+  // Phi-3's template knows no tools: the chat module's fallback puts the schemas in the system turn.
+  const auto example = parse_chat_jsonl(
+                           R"({"messages": [{"role": "user", "content": "Weather in Oslo?"}, {"role": "assistant", "content": "Calling."}], )"
+                           R"("tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]})",
+                           "mem.jsonl")
+                           .front();
+  SampleBuilder builder(phi3(), "", {});
+  const Sample s = builder.build(example);
+  const auto r = runs(s);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_NE(decode(phi3(), s, {0, r[0].first}).find("get_weather"), std::string::npos);
+  EXPECT_EQ(trim_left(decode(phi3(), s, r[0])), "Calling.<|end|><|endoftext|>");
+}
