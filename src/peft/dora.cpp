@@ -129,7 +129,7 @@ void DoraAdapter::backward(float* dx, const float* dy, const float* x, int64_t n
   std::vector<float> dxd(static_cast<size_t>(n * in_), 0.0f);
   for (const auto& part : dxd_parts)
     for (size_t e = 0; e < part.size(); ++e) dxd[e] += part[e];
-  lora_backward(dy_lora.data(), xd, h, n, dxd.data());
+  lora_backward(dy_lora.data(), xd, n, dxd.data());
   dropout_backward(dx, dxd.data(), n);
 }
 

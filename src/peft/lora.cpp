@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
 
 namespace slmtune::peft {
@@ -94,37 +95,79 @@ void LoraAdapter::project_down(const float* x, int64_t n, std::vector<float>& h)
 }
 
 void LoraAdapter::forward(float* y, const float* x, int64_t n) {
-  std::vector<float> buffer, h;
+  std::vector<float> buffer;
   const float* xd = dropped_input(x, n, buffer);
-  project_down(xd, n, h);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i(n), i(out_), i(r_), scaling_, h.data(), i(r_), b_.data(),
-              i(r_), 1.0f, y, i(out_));
+  for_each_row_chunk(n, [&](int64_t r0, int64_t rows, int64_t) {
+    std::vector<float> h;
+    project_down(xd + r0 * in_, rows, h);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i(rows), i(out_), i(r_), scaling_, h.data(), i(r_), b_.data(),
+                i(r_), 1.0f, y + r0 * out_, i(out_));
+  });
 }
 
-void LoraAdapter::lora_backward(const float* dy, const float* x_dropped, const std::vector<float>& h, int64_t n,
-                                float* dx_dropped) {
-  // dB += s·dyᵀ·h;  dh = s·dy·B;  dA += dhᵀ·x;  dx += dh·A
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, i(out_), i(r_), i(n), scaling_, dy, i(out_), h.data(), i(r_),
-              1.0f, grad_b_.data(), i(r_));
-  std::vector<float> dh(static_cast<size_t>(n * r_));
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i(n), i(r_), i(out_), scaling_, dy, i(out_), b_.data(), i(r_),
-              0.0f, dh.data(), i(r_));
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, i(r_), i(in_), i(n), 1.0f, dh.data(), i(r_), x_dropped, i(in_),
-              1.0f, grad_a_.data(), i(in_));
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i(n), i(in_), i(r_), 1.0f, dh.data(), i(r_), a_.data(), i(in_),
-              1.0f, dx_dropped, i(in_));
+int64_t LoraAdapter::row_chunks(int64_t n) {
+  return std::max<int64_t>(1, std::min<int64_t>(threads(), (n + kRowsPerChunk - 1) / kRowsPerChunk));
+}
+
+void LoraAdapter::for_each_row_chunk(int64_t n, const std::function<void(int64_t, int64_t, int64_t)>& body) {
+  // Rows split among threads, each with a single-threaded sgemm: the adapter's products are too thin
+  // (one side is r) for a multi-threaded BLAS call to pay for its synchronisation.
+  const int64_t chunks = row_chunks(n);
+  const int64_t per = (n + chunks - 1) / chunks;
+  parallel_for(chunks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      const int64_t r0 = c * per, rows = std::min(per, n - r0);
+      if (rows > 0) body(r0, rows, c);
+    }
+  });
+}
+
+void LoraAdapter::lora_backward(const float* dy, const float* x_dropped, int64_t n, float* dx_dropped) {
+  // Per chunk of rows: dB += s·dyᵀ·h;  dh = s·dy·B;  dA += dhᵀ·x;  dx += dh·A  (h = x·Aᵀ). With
+  // several chunks, dA and dB are summed from per-chunk parts in chunk order: reproducible results.
+  const int64_t chunks = row_chunks(n);
+  std::vector<std::vector<float>> parts_a(static_cast<size_t>(chunks)), parts_b(static_cast<size_t>(chunks));
+  for_each_row_chunk(n, [&](int64_t r0, int64_t rows, int64_t c) {
+    float* grad_a = grad_a_.data();
+    float* grad_b = grad_b_.data();
+    if (chunks > 1) {
+      parts_a[static_cast<size_t>(c)].assign(grad_a_.size(), 0.0f);
+      parts_b[static_cast<size_t>(c)].assign(grad_b_.size(), 0.0f);
+      grad_a = parts_a[static_cast<size_t>(c)].data();
+      grad_b = parts_b[static_cast<size_t>(c)].data();
+    }
+    const float* dy_c = dy + r0 * out_;
+    const float* x_c = x_dropped + r0 * in_;
+    std::vector<float> h;
+    project_down(x_c, rows, h);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, i(out_), i(r_), i(rows), scaling_, dy_c, i(out_), h.data(),
+                i(r_), 1.0f, grad_b, i(r_));
+    std::vector<float> dh(static_cast<size_t>(rows * r_));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i(rows), i(r_), i(out_), scaling_, dy_c, i(out_), b_.data(),
+                i(r_), 0.0f, dh.data(), i(r_));
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, i(r_), i(in_), i(rows), 1.0f, dh.data(), i(r_), x_c, i(in_),
+                1.0f, grad_a, i(in_));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i(rows), i(in_), i(r_), 1.0f, dh.data(), i(r_), a_.data(),
+                i(in_), 1.0f, dx_dropped + r0 * in_, i(in_));
+  });
+  if (chunks == 1) return;
+  for (int64_t c = 0; c < chunks; ++c) {
+    const auto& pa = parts_a[static_cast<size_t>(c)];
+    const auto& pb = parts_b[static_cast<size_t>(c)];
+    for (size_t k = 0; k < pa.size(); ++k) grad_a_[k] += pa[k];
+    for (size_t k = 0; k < pb.size(); ++k) grad_b_[k] += pb[k];
+  }
 }
 
 void LoraAdapter::backward(float* dx, const float* dy, const float* x, int64_t n) {
-  std::vector<float> buffer, h;
+  std::vector<float> buffer;
   const float* xd = dropped_input(x, n, buffer);
-  project_down(xd, n, h);
   if (!dropout_active()) {
-    lora_backward(dy, xd, h, n, dx);
+    lora_backward(dy, xd, n, dx);
     return;
   }
   std::vector<float> dxd(static_cast<size_t>(n * in_), 0.0f);
-  lora_backward(dy, xd, h, n, dxd.data());
+  lora_backward(dy, xd, n, dxd.data());
   dropout_backward(dx, dxd.data(), n);
 }
 

@@ -9,6 +9,7 @@
 // forward runs twice under recompute and backward must see the same mask without stored state: the
 // trainer calls set_step() once per micro-batch.
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -68,8 +69,11 @@ class LoraAdapter : public LinearAdapter {
   void project_down(const float* x, int64_t n, std::vector<float>& h) const;
   // The LoRA branch's backward for an upstream gradient `dy` ([n, out], without the scaling):
   // accumulates dA, dB and ADDS s·dy·B·A into dx_dropped ([n, in], the gradient at the dropped input).
-  void lora_backward(const float* dy, const float* x_dropped, const std::vector<float>& h, int64_t n,
-                     float* dx_dropped);
+  void lora_backward(const float* dy, const float* x_dropped, int64_t n, float* dx_dropped);
+  // Splits n rows into chunks of at least kRowsPerChunk, one share per thread: body(first, rows, chunk).
+  static constexpr int64_t kRowsPerChunk = 64;
+  static int64_t row_chunks(int64_t n);
+  static void for_each_row_chunk(int64_t n, const std::function<void(int64_t, int64_t, int64_t)>& body);
   // dx += mask ⊙ dx_dropped / (1 − p)
   void dropout_backward(float* dx, const float* dx_dropped, int64_t n) const;
 

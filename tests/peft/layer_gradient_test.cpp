@@ -403,3 +403,39 @@ TEST(DoraLayer, TilesSplitAmongThreadsGiveTheMergedLayersGradients) {
   expect_gradient(dx, want_dx, "dx (threaded tiles)");
   expect_gradient(adapter.grad_magnitude(), want_dm, "dm (threaded tiles)");
 }
+
+TEST(LoraLayer, RowsSplitAmongThreadsGiveTheAnalyticGradients) {
+  // 300 rows with 2 threads: two chunks, dA and dB summed from per-chunk parts. Reference in double:
+  // y = s·x·Aᵀ·Bᵀ, dB = s·cᵀ·(x·Aᵀ), dA = s·(c·B)ᵀ·x, dx = s·c·B·A.
+  slmtune::set_threads(2);
+  const int64_t n = 300;
+  LoraAdapter adapter(kIn, kOut, config_for(false, false), 8);
+  const auto x = random_doubles(n * kIn, 31);
+  const auto c = random_doubles(n * kOut, 32);
+  const auto xf = to_float(x), cf = to_float(c);
+  const auto a = to_double(adapter.lora_A()), b = to_double(adapter.lora_B());
+  const double s = adapter.scaling();
+  const auto h = matmul_t(x, a, n, kIn, kRank);
+  const auto want_y = matmul_t(h, b, n, kRank, kOut);
+  std::vector<float> y(n * kOut, 0.0f);
+  adapter.forward(y.data(), xf.data(), n);
+  for (size_t e = 0; e < y.size(); ++e) EXPECT_NEAR(y[e], s * want_y[e], 1e-5 * (1 + std::fabs(s * want_y[e])));
+  std::vector<float> dx(n * kIn, 0.0f);
+  adapter.backward(dx.data(), cf.data(), xf.data(), n);
+  std::vector<double> want_da(kRank * kIn, 0.0), want_db(kOut * kRank, 0.0), want_dx(n * kIn, 0.0);
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t j = 0; j < kRank; ++j) {
+      double cb = 0.0;  // (c·B)[t, j]
+      for (int64_t o = 0; o < kOut; ++o) {
+        cb += c[t * kOut + o] * b[o * kRank + j];
+        want_db[o * kRank + j] += s * c[t * kOut + o] * h[t * kRank + j];
+      }
+      for (int64_t k = 0; k < kIn; ++k) {
+        want_da[j * kIn + k] += s * cb * x[t * kIn + k];
+        want_dx[t * kIn + k] += s * cb * a[j * kIn + k];
+      }
+    }
+  expect_gradient(adapter.grad_A(), want_da, "dA (threaded rows)");
+  expect_gradient(adapter.grad_B(), want_db, "dB (threaded rows)");
+  expect_gradient(dx, want_dx, "dx (threaded rows)");
+}
