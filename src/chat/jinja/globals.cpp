@@ -51,7 +51,11 @@ Dict keyword_dict(CallArgs& args, std::string_view callee) {
   return d;
 }
 
-Value g_namespace(Renderer&, CallArgs& args) { return Value::make_namespace(keyword_dict(args, "namespace")); }
+Value g_namespace(Renderer& r, CallArgs& args) {
+  Value ns = Value::make_namespace(keyword_dict(args, "namespace"));
+  r.track_namespace(ns);
+  return ns;
+}
 Value g_dict(Renderer&, CallArgs& args) { return Value::dict(keyword_dict(args, "dict")); }
 
 Value g_raise_exception(Renderer&, CallArgs& args) {

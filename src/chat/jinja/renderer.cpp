@@ -31,6 +31,13 @@ std::string Renderer::render(const Body& body, const Dict& context, std::vector<
     if (k.is_string()) root_.set(k.as_string(), v);
   output_.clear();
   output_.reserve(4096);
+  struct ReleaseNamespaces {
+    std::vector<Value>& namespaces;
+    ~ReleaseNamespaces() {
+      for (auto& ns : namespaces) ns.namespace_dict().items.clear();
+      namespaces.clear();
+    }
+  } release{namespaces_};
   try {
     exec(body);
   } catch (const TemplateError& e) {

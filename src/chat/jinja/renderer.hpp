@@ -51,6 +51,9 @@ class Renderer {
   void check_list_size(size_t items) const;
   void count_iterations(uint64_t n);
   std::tm now() const;
+  // Namespaces are the one mutable value and can be made to contain themselves; the renderer
+  // empties every one it saw when the render ends, so such a cycle cannot outlive it (and leak).
+  void track_namespace(const Value& ns) { namespaces_.push_back(ns); }
   const RenderLimits& limits() const { return options_.limits; }
   // Items a for loop or a filter walks over: list items, dict keys, string characters.
   std::shared_ptr<const List> iterate(const Value& value) const;
@@ -89,6 +92,7 @@ class Renderer {
   std::string output_;
   std::string* out_ = &output_;
   std::vector<GenerationSpan>* spans_ = nullptr;
+  std::vector<Value> namespaces_;
   uint64_t iterations_ = 0;
   int call_depth_ = 0;
   int line_ = 0;  // of the node being evaluated, for error messages
