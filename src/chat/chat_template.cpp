@@ -48,8 +48,9 @@ Rendered ChatTemplate::render(const Json& messages, const ApplyOptions& options,
   out.text = std::move(result.text);
   out.generation = std::move(result.generation);
   if (options.tokenizer_adds_bos && tokens_.bos && !tokens_.bos->empty() && out.text.rfind(*tokens_.bos, 0) == 0) {
-    log::info("{}: the template writes the BOS token and the tokenizer adds one too; dropping the template's",
-              template_.origin());
+    if (!bos_note_logged_->exchange(true))
+      log::info("{}: the template writes the BOS token and the tokenizer adds one too; dropping the template's",
+                template_.origin());
     const size_t n = tokens_.bos->size();
     out.text.erase(0, n);
     for (auto& span : out.generation) {

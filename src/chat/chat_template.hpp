@@ -1,4 +1,6 @@
 #pragma once
+#include <atomic>
+#include <memory>
 // Applying a model's chat template to a conversation, as transformers' apply_chat_template does:
 // the template sees `messages`, `tools`, `documents`, `add_generation_prompt`, the tokenizer's
 // special tokens (`bos_token`, `eos_token`, `pad_token`, `unk_token`) and any extra variables.
@@ -58,6 +60,8 @@ class ChatTemplate {
   SpecialTokens tokens_;
   jinja::Template template_;
   bool supports_tools_;
+  // Training renders every example several times: say once per template that its BOS is dropped.
+  std::shared_ptr<std::atomic<bool>> bos_note_logged_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 // slmtune's fallback for templates without tool support (docs/chat-templates.md): returns the
