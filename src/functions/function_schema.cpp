@@ -11,6 +11,9 @@
 namespace slmtune::functions {
 namespace {
 
+// Function schemas are a few levels deep; a bound keeps hostile input from exhausting the stack.
+constexpr int kMaxSchemaDepth = 64;
+
 const std::set<std::string> kTypes = {"string", "number", "integer", "boolean", "object", "array", "null"};
 
 std::string brief(const Json& value) {
@@ -25,7 +28,8 @@ std::string join_path(const std::string& path, const std::string& key) {
 
 // A schema that is itself malformed is a definition error, reported once when it is loaded rather
 // than as a confusing mismatch on every row.
-void check_schema(const Json& schema, const std::string& where) {
+void check_schema(const Json& schema, const std::string& where, int depth = 0) {
+  if (depth > kMaxSchemaDepth) fail("{}: schema nested deeper than {} levels", where, kMaxSchemaDepth);
   if (schema.is_boolean()) return;
   if (!schema.is_object()) fail("{}: expected a schema object, got {}", where, brief(schema));
   if (auto it = schema.find("type"); it != schema.end()) {
@@ -44,20 +48,20 @@ void check_schema(const Json& schema, const std::string& where) {
     fail("{}: \"enum\" must be a non-empty array", where);
   if (auto it = schema.find("properties"); it != schema.end()) {
     if (!it->is_object()) fail("{}: \"properties\" must be an object", where);
-    for (const auto& [key, sub] : it->items()) check_schema(sub, join_path(where, key));
+    for (const auto& [key, sub] : it->items()) check_schema(sub, join_path(where, key), depth + 1);
   }
   if (auto it = schema.find("required"); it != schema.end()) {
     if (!it->is_array()) fail("{}: \"required\" must be an array of property names", where);
     for (const auto& r : *it)
       if (!r.is_string()) fail("{}: \"required\" must list strings, got {}", where, brief(r));
   }
-  if (auto it = schema.find("items"); it != schema.end()) check_schema(*it, where + "[]");
+  if (auto it = schema.find("items"); it != schema.end()) check_schema(*it, where + "[]", depth + 1);
   if (auto it = schema.find("additionalProperties"); it != schema.end() && !it->is_boolean())
-    check_schema(*it, where + ".*");
+    check_schema(*it, where + ".*", depth + 1);
   for (const char* combiner : {"anyOf", "oneOf", "allOf"}) {
     if (auto it = schema.find(combiner); it != schema.end()) {
       if (!it->is_array() || it->empty()) fail("{}: \"{}\" must be a non-empty array of schemas", where, combiner);
-      for (const auto& sub : *it) check_schema(sub, where);
+      for (const auto& sub : *it) check_schema(sub, where, depth + 1);
     }
   }
 }
@@ -94,7 +98,8 @@ size_t code_points(const std::string& s) {
 
 std::string where(const std::string& path) { return path.empty() ? "arguments" : "argument \"" + path + "\""; }
 
-void validate_into(const Json& schema, const Json& value, const std::string& path, std::vector<std::string>& errors);
+void validate_into(const Json& schema, const Json& value, const std::string& path, std::vector<std::string>& errors,
+                   int depth);
 
 void validate_number(const Json& schema, const Json& value, const std::string& path, std::vector<std::string>& errors) {
   double v = value.get<double>();
@@ -112,7 +117,8 @@ void validate_number(const Json& schema, const Json& value, const std::string& p
     errors.push_back(fmt::format("{}: expected a value < {}, got {}", where(path), brief(*b), brief(value)));
 }
 
-void validate_object(const Json& schema, const Json& value, const std::string& path, std::vector<std::string>& errors) {
+void validate_object(const Json& schema, const Json& value, const std::string& path, std::vector<std::string>& errors,
+                     int depth) {
   static const Json kEmpty = Json::object();
   auto props_it = schema.find("properties");
   const Json& properties = props_it != schema.end() ? *props_it : kEmpty;
@@ -126,9 +132,9 @@ void validate_object(const Json& schema, const Json& value, const std::string& p
   for (const auto& [key, sub] : value.items()) {
     std::string child = join_path(path, key);
     if (auto p = properties.find(key); p != properties.end()) {
-      validate_into(*p, sub, child, errors);
+      validate_into(*p, sub, child, errors, depth + 1);
     } else if (additional != schema.end() && additional->is_object()) {
-      validate_into(*additional, sub, child, errors);
+      validate_into(*additional, sub, child, errors, depth + 1);
     } else if (additional == schema.end() || *additional == false) {
       std::string known;
       for (const auto& [name, unused] : properties.items()) known += (known.empty() ? "" : ", ") + name;
@@ -138,7 +144,12 @@ void validate_object(const Json& schema, const Json& value, const std::string& p
   }
 }
 
-void validate_into(const Json& schema, const Json& value, const std::string& path, std::vector<std::string>& errors) {
+void validate_into(const Json& schema, const Json& value, const std::string& path, std::vector<std::string>& errors,
+                   int depth) {
+  if (depth > kMaxSchemaDepth) {
+    errors.push_back(fmt::format("{}: schema nested deeper than {} levels", where(path), kMaxSchemaDepth));
+    return;
+  }
   if (schema.is_boolean()) {
     if (!schema.get<bool>()) errors.push_back(fmt::format("{}: no value is allowed here", where(path)));
     return;
@@ -185,18 +196,18 @@ void validate_into(const Json& schema, const Json& value, const std::string& pat
     if (auto it = schema.find("maxItems"); it != schema.end() && it->is_number_unsigned() && value.size() > it->get<size_t>())
       errors.push_back(fmt::format("{}: expected at most {} items, got {}", where(path), it->get<size_t>(), value.size()));
     if (auto it = schema.find("items"); it != schema.end())
-      for (size_t i = 0; i < value.size(); ++i) validate_into(*it, value[i], fmt::format("{}[{}]", path, i), errors);
+      for (size_t i = 0; i < value.size(); ++i) validate_into(*it, value[i], fmt::format("{}[{}]", path, i), errors, depth + 1);
   }
-  if (value.is_object()) validate_object(schema, value, path, errors);
+  if (value.is_object()) validate_object(schema, value, path, errors, depth);
   if (auto it = schema.find("allOf"); it != schema.end())
-    for (const auto& sub : *it) validate_into(sub, value, path, errors);
+    for (const auto& sub : *it) validate_into(sub, value, path, errors, depth + 1);
   for (const char* combiner : {"anyOf", "oneOf"}) {
     auto it = schema.find(combiner);
     if (it == schema.end()) continue;
     size_t matches = 0;
     for (const auto& sub : *it) {
       std::vector<std::string> sub_errors;
-      validate_into(sub, value, path, sub_errors);
+      validate_into(sub, value, path, sub_errors, depth + 1);
       matches += sub_errors.empty();
     }
     bool one_of = std::string(combiner) == "oneOf";
@@ -269,7 +280,7 @@ Json to_tool_json(const FunctionDefinition& function) {
 
 std::vector<std::string> validate_value(const Json& schema, const Json& value, const std::string& path) {
   std::vector<std::string> errors;
-  validate_into(schema, value, path, errors);
+  validate_into(schema, value, path, errors, 0);
   return errors;
 }
 

@@ -124,6 +124,19 @@ TEST(Definitions, MalformedDefinitionsAreOneLineErrors) {
   EXPECT_NE(message(R"("f")").find("expected a list of function definitions"), std::string::npos);
 }
 
+TEST(Definitions, HostileNestingIsRefusedNotOverflowed) {
+  std::string deep;
+  for (int i = 0; i < 5000; ++i) deep += R"({"type":"array","items":)";
+  deep += "{}";
+  deep += std::string(5000, '}');
+  Json schema = Json::parse(deep);
+  Json definition = {{"name", "f"}, {"parameters", {{"type", "object"}, {"properties", {{"a", schema}}}}}};
+  EXPECT_THROW(parse_function_definition(definition, "d"), Error);
+  auto errors = validate_value(schema, Json::parse(std::string(100, '[') + std::string(100, ']')), "a");
+  ASSERT_FALSE(errors.empty());
+  EXPECT_NE(errors.back().find("nested deeper than 64 levels"), std::string::npos) << errors.back();
+}
+
 TEST(Calls, ArgumentsAsObjectOrAsJsonString) {
   auto a = parse_calls(j(R"([{"name":"f","arguments":{"x":1,"y":"é"}}])"), "c");
   auto b = parse_calls(j(R"([{"id":"call_1","type":"function","function":{"name":"f","arguments":"{\"x\": 1, \"y\": \"é\"}"}}])"), "c");
