@@ -6,19 +6,12 @@
 
 #include "core/error.hpp"
 #include "formats/gguf.hpp"
+#include "tokenizer/tokenizer_config.hpp"
 
 namespace slmtune::cli {
 namespace {
 
 const char* kRoles[] = {"bos", "eos", "pad", "unk"};
-
-// A special token in tokenizer_config.json is a string or an AddedToken object {"content": …}.
-std::optional<std::string> token_text(const Json& value) {
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_object() && value.contains("content") && value["content"].is_string())
-    return value["content"].get<std::string>();
-  return std::nullopt;
-}
 
 std::optional<Json> read_optional_json(const std::filesystem::path& path) {
   std::error_code error;
@@ -73,15 +66,23 @@ TokensReport read_gguf(const std::filesystem::path& path) {
 
 TokensReport read_directory(const std::filesystem::path& dir) {
   TokensReport report;
-  const auto config = read_optional_json(dir / "tokenizer_config.json");
-  const auto special_map = read_optional_json(dir / "special_tokens_map.json");
+  std::error_code error;
+  const bool has_config = std::filesystem::is_regular_file(dir / "tokenizer_config.json", error);
+  const bool has_map = std::filesystem::is_regular_file(dir / "special_tokens_map.json", error);
   const auto tokenizer = read_optional_json(dir / "tokenizer.json");
   const auto model_config = read_optional_json(dir / "config.json");
-  report.has_tokenizer = config.has_value() || tokenizer.has_value();
+  report.has_tokenizer = has_config || tokenizer.has_value();
   if (tokenizer) report.tokenizer_source = "tokenizer.json";
-  else if (config) report.tokenizer_source = "tokenizer_config.json";
+  else if (has_config) report.tokenizer_source = "tokenizer_config.json";
 
-  // content → id, from tokenizer.json's added tokens and then its model vocabulary.
+  // The tokenizer module's own reading of tokenizer_config.json + special_tokens_map.json.
+  tokenizer::TokenizerConfig config;
+  if (has_config)
+    config = tokenizer::read_tokenizer_config(dir / "tokenizer_config.json",
+                                              has_map ? dir / "special_tokens_map.json" : std::filesystem::path{});
+
+  // content → id from tokenizer.json's vocabulary and added tokens, without building the whole
+  // tokenizer (merges and all): inspect stays a header read.
   std::unordered_map<std::string, int64_t> ids;
   if (tokenizer && tokenizer->is_object()) {
     if (tokenizer->contains("model") && (*tokenizer)["model"].contains("vocab")) {
@@ -103,41 +104,29 @@ TokensReport read_directory(const std::filesystem::path& dir) {
           ids[added["content"].get<std::string>()] = added["id"].get<int64_t>();
   }
 
-  for (const char* role : kRoles) {
-    SpecialTokenFact fact{role, std::nullopt, std::nullopt};
-    const std::string key = std::string(role) + "_token";
-    if (config && config->contains(key)) fact.text = token_text((*config)[key]);
-    if (!fact.text && special_map && special_map->contains(key)) fact.text = token_text((*special_map)[key]);
+  const std::optional<std::string>* texts[] = {&config.bos_token, &config.eos_token, &config.pad_token,
+                                               &config.unk_token};
+  for (int i = 0; i < 4; ++i) {
+    SpecialTokenFact fact{kRoles[i], *texts[i], std::nullopt};
     if (fact.text) {
       if (const auto it = ids.find(*fact.text); it != ids.end()) fact.id = it->second;
-    } else if (model_config && role != std::string("unk")) {
+    } else if (model_config && fact.role != "unk") {
       // Without a tokenizer config, config.json's *_token_id is the only word on it.
-      const std::string id_key = std::string(role == std::string("pad") ? "pad" : role) + "_token_id";
+      const std::string id_key = fact.role + "_token_id";
       if (model_config->contains(id_key) && (*model_config)[id_key].is_number_integer())
         fact.id = (*model_config)[id_key].get<int64_t>();
     }
     report.special.push_back(fact);
   }
-  if (config) {
-    if (config->contains("add_bos_token") && (*config)["add_bos_token"].is_boolean())
-      report.add_bos_token = (*config)["add_bos_token"].get<bool>();
-    if (config->contains("add_eos_token") && (*config)["add_eos_token"].is_boolean())
-      report.add_eos_token = (*config)["add_eos_token"].get<bool>();
-    if (config->contains("chat_template")) {
-      const Json& tpl = (*config)["chat_template"];
-      if (tpl.is_string()) {
-        report.has_chat_template = true;
-        report.chat_template_source = "tokenizer_config.json";
-      } else if (tpl.is_array()) {
-        report.has_chat_template = !tpl.empty();
-        report.chat_template_source = "tokenizer_config.json (named templates)";
-        for (const auto& named : tpl)
-          if (named.contains("name") && named["name"].is_string())
-            report.chat_template_names.push_back(named["name"].get<std::string>());
-      }
-    }
+  report.add_bos_token = config.add_bos_token;
+  report.add_eos_token = config.add_eos_token;
+  if (!config.chat_templates.empty()) {
+    report.has_chat_template = true;
+    const bool named = config.chat_templates.size() > 1 || config.chat_templates.front().name != "default";
+    report.chat_template_source = named ? "tokenizer_config.json (named templates)" : "tokenizer_config.json";
+    if (named)
+      for (const auto& entry : config.chat_templates) report.chat_template_names.push_back(entry.name);
   }
-  std::error_code error;
   if (!report.has_chat_template && std::filesystem::is_regular_file(dir / "chat_template.jinja", error)) {
     report.has_chat_template = true;
     report.chat_template_source = "chat_template.jinja";

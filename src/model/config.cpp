@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -32,7 +33,8 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kModelTyp
 
 constexpr std::array<std::string_view, 9> kMaskedLmTypes{"bert",    "roberta",     "distilbert", "deberta",   "deberta-v2",
                                                           "electra", "xlm-roberta", "albert",     "modernbert"};
-constexpr std::array<std::string_view, 8> kSeq2SeqTypes{"t5", "mt5", "bart", "mbart", "pegasus", "marian", "umt5", "longt5"};
+constexpr std::array<std::string_view, 11> kSeq2SeqTypes{"t5",     "mt5",   "bart",       "mbart", "pegasus", "marian",
+                                                       "umt5",   "longt5", "blenderbot", "led",   "bigbird_pegasus"};
 
 bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
@@ -142,12 +144,16 @@ std::string resolve_architecture(const Reader& reader) {
            model_type, supported_list());
   }
   const bool encoder_decoder = reader.boolean("is_encoder_decoder", false);
-  if (ends_with(name, "ForMaskedLM") || contains(kMaskedLmTypes, model_type))
+  // The class name's family ("T5" of T5ForConditionalGeneration), for configs without a model_type.
+  std::string class_family = name.substr(0, name.find("For"));
+  for (char& c : class_family) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ends_with(name, "ForMaskedLM") || contains(kMaskedLmTypes, model_type) || contains(kMaskedLmTypes, class_family))
     fail("{}: {} is a masked language model (it fills in hidden tokens using context on both sides), not a "
          "causal LM that writes text left to right; slmtune fine-tunes causal LMs only (README: 'Which models "
          "can be fine-tuned')",
          reader.origin(), name);
-  if (encoder_decoder || ends_with(name, "ForSeq2SeqLM") || contains(kSeq2SeqTypes, model_type))
+  if (encoder_decoder || ends_with(name, "ForSeq2SeqLM") || contains(kSeq2SeqTypes, model_type) ||
+      (ends_with(name, "ForConditionalGeneration") && contains(kSeq2SeqTypes, class_family)))
     fail("{}: {} is an encoder-decoder (seq2seq) model whose decoder is trained on an encoder's output, not a "
          "causal LM; slmtune fine-tunes causal LMs only (README: 'Which models can be fine-tuned')",
          reader.origin(), name);

@@ -188,6 +188,8 @@ TEST(ModelConfig, RefusesOtherObjectivesWithAReason) {
   const std::string t5 = error_of(R"({"architectures": ["T5ForConditionalGeneration"], "model_type": "t5",
       "is_encoder_decoder": true, "d_model": 512, "num_heads": 8, "num_layers": 6, "vocab_size": 32128})");
   EXPECT_NE(t5.find("encoder-decoder (seq2seq)"), std::string::npos) << t5;
+  const std::string bare_t5 = error_of(R"({"architectures": ["T5ForConditionalGeneration"]})");
+  EXPECT_NE(bare_t5.find("seq2seq"), std::string::npos) << bare_t5;
   const std::string bart = error_of(R"({"architectures": ["BartForConditionalGeneration"], "model_type": "bart"})");
   EXPECT_NE(bart.find("seq2seq"), std::string::npos) << bart;
   const std::string neox = error_of(R"({"architectures": ["GPTNeoXForCausalLM"], "model_type": "gpt_neox"})");
