@@ -86,7 +86,8 @@ TEST(AddedTokens, Llama2PostProcessorAddsBos) {
 
 TEST(AddedTokens, InvalidUtf8NeverCrashes) {
   const Tokenizer& tok = phi2();
-  const std::string bytes("\xFF\xFE\x80 a\xC3(\xE2\x82 \xF0\x9F\x98", 15);
+  static constexpr char kInvalid[] = "\xFF\xFE\x80 a\xC3(\xE2\x82 \xF0\x9F\x98";
+  const std::string bytes(kInvalid, sizeof kInvalid - 1);  // 13 bytes, no terminator
   const Ids ids = tok.encode(bytes);
   EXPECT_FALSE(ids.empty());
   // Invalid sequences became U+FFFD before tokenizing, so decoding gives valid UTF-8.
