@@ -3,7 +3,10 @@
 namespace slmtune::data {
 
 std::string csv_cell(const std::string& cell) {
-  if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;
+  // A cell that starts with a byte-order mark is quoted too: unquoted at the start of a file, a reader
+  // (ours, and Excel's) would take it for the file's BOM and drop it.
+  const bool starts_with_bom = cell.rfind("\xEF\xBB\xBF", 0) == 0;
+  if (cell.find_first_of(",\"\r\n") == std::string::npos && !starts_with_bom) return cell;
   std::string out = "\"";
   for (char c : cell) {
     if (c == '"') out.push_back('"');

@@ -28,6 +28,11 @@ Json parse_json(std::string_view text, const std::string& origin) {
     std::string reason = e.what();
     if (const auto pos = reason.find("parse error"); pos != std::string::npos) reason = reason.substr(pos);
     fail("{}:{}:{}: invalid JSON: {}", origin, line, column, reason);
+  } catch (const nlohmann::json::exception& e) {
+    // Not a syntax error but a value nlohmann cannot hold, e.g. an integer beyond 64 bits.
+    std::string reason = e.what();
+    if (const auto pos = reason.find("] "); pos != std::string::npos) reason = reason.substr(pos + 2);
+    fail("{}: invalid JSON: {}", origin, reason);
   }
 }
 

@@ -56,5 +56,15 @@ TEST(CsvWriter, QuotesOnlyWhereNeededAndRoundTrips) {
   for (size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(records[i].cells, rows[i]);
 }
 
+// The fuzzer's find: a first cell that starts with a byte-order mark must not be mistaken for the
+// file's BOM when read back.
+TEST(CsvWriter, LeadingByteOrderMarkInACellSurvives) {
+  const std::vector<std::string> row = {"\xEF\xBB\xBF" "a", "b"};
+  EXPECT_EQ(csv_cell(row[0]), "\"\xEF\xBB\xBF" "a\"");
+  auto records = read_csv(csv_record(row), "bom.csv");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].cells, row);
+}
+
 }  // namespace
 }  // namespace slmtune::data
