@@ -12,6 +12,8 @@
 
 #include "support/test_support.hpp"
 
+using slmtune::testing::shell_quote;
+
 using slmtune::testing::CommandResult;
 using slmtune::testing::run_slmtune;
 using slmtune::testing::TempDir;
@@ -20,15 +22,8 @@ using slmtune::testing::write_text;
 
 namespace {
 
-// Appended piece by piece: GCC 12's -Wrestrict misfires on "'" + a temporary string.
-std::string quoted(const std::filesystem::path& path) {
-  std::string out = "'";
-  out += path.string();
-  out += "'";
-  return out;
-}
-const std::string kLlama = quoted(testdata("models/llama-2-tiny-random-gguf/llama-2-tiny-random.gguf"));
-const std::string kPhi3 = quoted(testdata("models/tiny-random-gguf/tiny-random-phi3.gguf"));
+const std::string kLlama = shell_quote(testdata("models/llama-2-tiny-random-gguf/llama-2-tiny-random.gguf"));
+const std::string kPhi3 = shell_quote(testdata("models/tiny-random-gguf/tiny-random-phi3.gguf"));
 
 std::string slurp(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -54,7 +49,7 @@ CommandResult run_with_stdin(const std::string& arguments, const std::string& in
 TEST(ChatCli, FirstReplyEqualsGenerateOverTheRenderedTemplate) {
   TempDir dir;
   write_text(dir / "messages.json", R"([{"role": "user", "content": "What is the capital of France?"}])");
-  const auto rendered = run_slmtune("template " + kPhi3 + " --messages " + quoted(dir / "messages.json") +
+  const auto rendered = run_slmtune("template " + kPhi3 + " --messages " + shell_quote(dir / "messages.json") +
                                     " --add-generation-prompt");
   ASSERT_EQ(rendered.exit_code, 0) << rendered.err;
   ASSERT_EQ(rendered.out.find('\''), std::string::npos);

@@ -7,6 +7,10 @@
 #include "model/random_init.hpp"
 #include "support/test_support.hpp"
 
+using slmtune::testing::shell_quote;
+
+using slmtune::testing::expect_one_line_error;
+
 using namespace slmtune;
 using slmtune::testing::run_slmtune;
 using slmtune::testing::TempDir;
@@ -19,24 +23,13 @@ void copy_tokenizer(const std::string& name, const TempDir& dir) {
                                std::filesystem::copy_options::overwrite_existing);
 }
 
-std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
-
-// Every failure is one line on stderr, "error: …", and exit status 1; nothing on stdout.
-void expect_one_line_error(const slmtune::testing::CommandResult& result, const std::string& fragment) {
-  EXPECT_EQ(result.exit_code, 1);
-  EXPECT_TRUE(result.out.empty()) << result.out;
-  ASSERT_FALSE(result.err.empty());
-  EXPECT_EQ(result.err.rfind("error: ", 0), 0u) << result.err;
-  EXPECT_EQ(result.err.find('\n'), result.err.size() - 1) << result.err;
-  EXPECT_NE(result.err.find(fragment), std::string::npos) << result.err;
-}
 }  // namespace
 
 TEST(InspectCli, Phi3DirectoryWithItsTokenizer) {
   TempDir dir;
   write_random_model(find_model_preset("tiny-phi3").config, dir.path(), {});
   copy_tokenizer("microsoft-Phi-3-mini-4k-instruct", dir);
-  const auto result = run_slmtune("inspect --json " + quoted(dir.path()));
+  const auto result = run_slmtune("inspect --json " + shell_quote(dir.path()));
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const Json json = Json::parse(result.out);
   EXPECT_EQ(json["architecture"], "Phi3ForCausalLM");
@@ -64,7 +57,7 @@ TEST(InspectCli, WarnsWhenThereIsNoPadToken) {
   TempDir dir;
   write_random_model(find_model_preset("tiny-llama").config, dir.path(), {});
   copy_tokenizer("llama-2", dir);
-  const auto result = run_slmtune("inspect " + quoted(dir.path()));
+  const auto result = run_slmtune("inspect " + shell_quote(dir.path()));
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.err.find("warning: no pad token"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("reuse unk (the default here) or eos"), std::string::npos);
@@ -77,7 +70,7 @@ TEST(InspectCli, WarnsWhenThereIsNoPadToken) {
 
 TEST(InspectCli, GgufFile) {
   const auto result =
-      run_slmtune("inspect --json " + quoted(testdata("models/llama-2-tiny-random-gguf/llama-2-tiny-random.gguf")));
+      run_slmtune("inspect --json " + shell_quote(testdata("models/llama-2-tiny-random-gguf/llama-2-tiny-random.gguf")));
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const Json json = Json::parse(result.out);
   EXPECT_EQ(json["format"], "gguf");
@@ -89,18 +82,18 @@ TEST(InspectCli, GgufFile) {
 
 TEST(InspectCli, BadInputsGiveOneLine) {
   TempDir dir;
-  expect_one_line_error(run_slmtune("inspect " + quoted(dir / "missing")), "no such file or directory");
-  expect_one_line_error(run_slmtune("inspect " + quoted(dir.path())), "no config.json");
+  expect_one_line_error(run_slmtune("inspect " + shell_quote(dir / "missing")), "no such file or directory");
+  expect_one_line_error(run_slmtune("inspect " + shell_quote(dir.path())), "no config.json");
   slmtune::testing::write_text(dir / "config.json", R"({"architectures": ["BertForMaskedLM"], "model_type": "bert"})");
-  expect_one_line_error(run_slmtune("inspect " + quoted(dir.path())), "masked language model");
+  expect_one_line_error(run_slmtune("inspect " + shell_quote(dir.path())), "masked language model");
   slmtune::testing::write_text(dir / "config.json", R"({"architectures": ["T5ForConditionalGeneration"]})");
-  expect_one_line_error(run_slmtune("inspect " + quoted(dir.path())), "seq2seq");
+  expect_one_line_error(run_slmtune("inspect " + shell_quote(dir.path())), "seq2seq");
   slmtune::testing::write_text(dir / "config.json", R"({"architectures": ["GPT2LMHeadModel"]})");
-  expect_one_line_error(run_slmtune("inspect " + quoted(dir.path())), "supported: LlamaForCausalLM");
+  expect_one_line_error(run_slmtune("inspect " + shell_quote(dir.path())), "supported: LlamaForCausalLM");
   slmtune::testing::write_text(dir / "config.json", "{\"architectures\": [\n");
-  expect_one_line_error(run_slmtune("inspect " + quoted(dir.path())), "config.json:2:");
+  expect_one_line_error(run_slmtune("inspect " + shell_quote(dir.path())), "config.json:2:");
   slmtune::testing::write_text(dir / "bad.gguf", "GGUX\x03\0\0\0");
-  expect_one_line_error(run_slmtune("inspect " + quoted(dir / "bad.gguf")), "bad.gguf");
+  expect_one_line_error(run_slmtune("inspect " + shell_quote(dir / "bad.gguf")), "bad.gguf");
   const auto usage = run_slmtune("inspect");
   EXPECT_NE(usage.exit_code, 0);
 }

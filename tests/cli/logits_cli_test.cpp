@@ -9,29 +9,18 @@
 
 #include "support/test_support.hpp"
 
+using slmtune::testing::shell_quote;
+
+using slmtune::testing::expect_one_line_error;
+
 using slmtune::testing::run_slmtune;
 using slmtune::testing::testdata;
 
 namespace {
 
-// Appended piece by piece: GCC 12's -Wrestrict misfires on "'" + a temporary string.
-std::string quoted(const std::filesystem::path& path) {
-  std::string out = "'";
-  out += path.string();
-  out += "'";
-  return out;
-}
-const std::string kLlama = quoted(testdata("models/llama-2-tiny-random-gguf/llama-2-tiny-random.gguf"));
-const std::string kQwen2 = quoted(testdata("models/tiny-random-gguf/tiny-random-qwen2.gguf"));
-const std::string kPhi3 = quoted(testdata("models/tiny-random-gguf/tiny-random-phi3.gguf"));
-
-void expect_one_line_error(const slmtune::testing::CommandResult& result, const std::string& fragment) {
-  EXPECT_EQ(result.exit_code, 1);
-  EXPECT_TRUE(result.out.empty()) << result.out;
-  EXPECT_EQ(result.err.rfind("error: ", 0), 0u) << result.err;
-  EXPECT_EQ(result.err.find('\n'), result.err.size() - 1) << result.err;
-  EXPECT_NE(result.err.find(fragment), std::string::npos) << result.err;
-}
+const std::string kLlama = shell_quote(testdata("models/llama-2-tiny-random-gguf/llama-2-tiny-random.gguf"));
+const std::string kQwen2 = shell_quote(testdata("models/tiny-random-gguf/tiny-random-qwen2.gguf"));
+const std::string kPhi3 = shell_quote(testdata("models/tiny-random-gguf/tiny-random-phi3.gguf"));
 
 nlohmann::json logits_json(const std::string& model, const std::string& text, int top) {
   const auto result = run_slmtune("logits " + model + " --text '" + text + "' --top " + std::to_string(top) + " --json");

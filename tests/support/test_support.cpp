@@ -1,5 +1,7 @@
 #include "support/test_support.hpp"
 
+#include <gtest/gtest.h>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +61,23 @@ CommandResult run_slmtune(const std::string& arguments) {
   result.out = slurp(out_path);
   result.err = slurp(err_path);
   return result;
+}
+
+std::string shell_quote(const std::filesystem::path& path) {
+  // Appended piece by piece: GCC 12's -Wrestrict misfires on "'" + a temporary string.
+  std::string out = "'";
+  out += path.string();
+  out += "'";
+  return out;
+}
+
+void expect_one_line_error(const CommandResult& result, const std::string& fragment) {
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(result.out.empty()) << result.out;
+  ASSERT_FALSE(result.err.empty());
+  EXPECT_EQ(result.err.rfind("error: ", 0), 0u) << result.err;
+  EXPECT_EQ(result.err.find('\n'), result.err.size() - 1) << result.err;
+  EXPECT_NE(result.err.find(fragment), std::string::npos) << result.err;
 }
 
 }  // namespace slmtune::testing

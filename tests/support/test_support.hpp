@@ -32,7 +32,14 @@ struct CommandResult {
   std::string out;  // stdout
   std::string err;  // stderr
 };
+// 'path' for a shell command line (test paths hold no single quotes).
+std::string shell_quote(const std::filesystem::path& path);
+
 // Runs build/slmtune with `arguments` (a shell-quoted string).
 CommandResult run_slmtune(const std::string& arguments);
+
+// The contract of every bad input: exit status 1, nothing on stdout, and one line on stderr,
+// "error: …", that contains `fragment`.
+void expect_one_line_error(const CommandResult& result, const std::string& fragment);
 
 }  // namespace slmtune::testing
