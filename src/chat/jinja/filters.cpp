@@ -106,7 +106,8 @@ Value f_join(Renderer& r, Value& v, CallArgs& args) {
   const Value* attribute = opt(args, 1, "attribute");
   std::string out;
   bool first = true;
-  for (const auto& item : *r.iterate(v)) {
+  const auto iterated = r.iterate(v);  // keep the list alive: range-for would drop the temporary
+  for (const auto& item : *iterated) {
     if (!first) out += d;
     first = false;
     append_python_str(out, attribute ? attribute_path(r, item, str(*attribute)) : item);
@@ -355,7 +356,8 @@ Value f_unique(Renderer& r, Value& v, CallArgs& args) {
   const bool case_sensitive = opt_bool(args, 0, "case_sensitive", false);
   const Value* attribute = opt(args, 1, "attribute");
   List out, seen;
-  for (const auto& item : *r.iterate(v)) {
+  const auto iterated = r.iterate(v);  // keep the list alive: range-for would drop the temporary
+  for (const auto& item : *iterated) {
     Value key = keyed(r, item, attribute, case_sensitive);
     if (std::any_of(seen.begin(), seen.end(), [&](const Value& s) { return s.equals(key); })) continue;
     seen.push_back(std::move(key));
@@ -427,7 +429,8 @@ Value f_batch(Renderer& r, Value& v, CallArgs& args) {
   const auto count = static_cast<size_t>(count_v->as_int());
   const Value* fill = opt(args, 1, "fill_with");
   List out, current;
-  for (const auto& item : *r.iterate(v)) {
+  const auto iterated = r.iterate(v);  // keep the list alive: range-for would drop the temporary
+  for (const auto& item : *iterated) {
     current.push_back(item);
     if (current.size() == count) {
       out.push_back(Value::list(std::move(current)));
@@ -446,7 +449,8 @@ Value f_sum(Renderer& r, Value& v, CallArgs& args) {
   const Value* attribute = opt(args, 0, "attribute");
   const Value* start = opt(args, 1, "start");
   Value total = start ? *start : Value::integer(0);
-  for (const auto& item : *r.iterate(v)) total = binary_operation(r, "+", total, attribute ? attribute_path(r, item, str(*attribute)) : item);
+  const auto iterated = r.iterate(v);  // keep the list alive: range-for would drop the temporary
+  for (const auto& item : *iterated) total = binary_operation(r, "+", total, attribute ? attribute_path(r, item, str(*attribute)) : item);
   return total;
 }
 

@@ -171,7 +171,8 @@ Value string_method(Renderer& r, const std::string& s, std::string_view name, Ca
     const Value& items = arg(args, 0, "iterable", name);
     std::string out;
     bool first = true;
-    for (const auto& item : *r.iterate(items)) {
+    const auto iterated = r.iterate(items);  // keep the list alive: range-for would drop the temporary
+    for (const auto& item : *iterated) {
       if (!item.is_string())
         raise("TypeError", fmt::format("sequence item: expected str instance, {} found", python_type_name(item)));
       if (!first) out += s;
