@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   nlohmann-json3-dev   # JSON
   libpcre2-dev         # tokenizer pre-tokenizer regexes (Unicode properties)
+  libicu-dev           # tokenizer NFC/NFKC normalizers
   libgtest-dev libgmock-dev
   libopenblas-openmp-dev  # BLAS, OpenMP flavour so BLAS and our parallel-for share one pool
   libomp-dev
