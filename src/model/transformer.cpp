@@ -344,9 +344,12 @@ void Transformer::backward(const GradientObserver& observer) {
 void Transformer::set_trainable(size_t parameter, bool trainable) {
   Impl& m = *impl_;
   if (parameter >= m.gradients.size()) fail("transformer: parameter index {} out of range", parameter);
+  if (trainable && (*m.weights)[parameter].nf4)
+    fail("transformer: '{}' is stored in NF4 (a frozen QLoRA base) and cannot be trainable",
+         (*m.weights)[parameter].spec.hf_name);
   m.is_trainable[parameter] = trainable;
   if (trainable)
-    m.gradients[parameter].assign(static_cast<size_t>((*m.weights)[parameter].tensor.numel()), 0.0f);
+    m.gradients[parameter].assign(static_cast<size_t>(shape_numel((*m.weights)[parameter].spec.shape)), 0.0f);
   else
     std::vector<float>().swap(m.gradients[parameter]);
 }

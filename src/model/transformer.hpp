@@ -11,6 +11,11 @@
 // `recompute`, re-running the block inside backward), then backward() fills the gradient buffers of
 // the TRAINABLE parameters only. Frozen parameters (the default) own no gradient memory; the
 // gradient still flows through them to the inputs of every linear layer, which is what adapters need.
+//
+// Nothing derived from the weights is cached between forwards (every kernel call reads the entry's
+// current storage), so a full fine-tune updates ModelWeights::trainable_values(i) in place — through
+// the shared_ptr<ModelWeights> it passed here — and the next forward sees the new values. An entry
+// in NF4 (ModelWeights::quantize_linears_nf4) runs through the NF4 kernels and cannot be trainable.
 #include <cstdint>
 #include <functional>
 #include <memory>

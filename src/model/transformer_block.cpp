@@ -7,6 +7,7 @@
 #include "kernels/activations.hpp"
 #include "kernels/matmul.hpp"
 #include "kernels/norm.hpp"
+#include "quant/nf4_linear.hpp"
 
 namespace slmtune::detail {
 namespace {
@@ -34,15 +35,31 @@ const float* bias_of(const BlockContext& ctx, const LinearRef& linear) {
   return linear.bias >= 0 ? (*ctx.weights)[static_cast<size_t>(linear.bias)].vector() : nullptr;
 }
 
+// A QLoRA base (NF4) is de-quantized tile by tile inside the quant kernels; it is frozen, so only
+// its bias (trainable when asked) gets a gradient here.
 void linear_forward(const BlockContext& ctx, const LinearRef& linear, const float* x, float* y, int64_t n) {
-  kernels::linear_forward(y, x, (*ctx.weights)[static_cast<size_t>(linear.weight)].matrix(), bias_of(ctx, linear), n);
+  const WeightEntry& weight = (*ctx.weights)[static_cast<size_t>(linear.weight)];
+  if (weight.nf4)
+    quant::nf4_linear_forward(y, x, *weight.nf4, bias_of(ctx, linear), n);
+  else
+    kernels::linear_forward(y, x, weight.matrix(), bias_of(ctx, linear), n);
   if (linear.adapter) linear.adapter->forward(y, x, n);
 }
 
 void linear_backward(const BlockContext& ctx, const LinearRef& linear, float* dx, const float* dy, const float* x,
                      int64_t n, const GradientLookup& grad) {
-  kernels::linear_backward(dx, grad(linear.weight), linear.bias >= 0 ? grad(linear.bias) : nullptr, dy, x,
-                           (*ctx.weights)[static_cast<size_t>(linear.weight)].matrix(), n);
+  const WeightEntry& weight = (*ctx.weights)[static_cast<size_t>(linear.weight)];
+  float* dbias = linear.bias >= 0 ? grad(linear.bias) : nullptr;
+  if (weight.nf4) {
+    quant::nf4_linear_backward_input(dx, dy, *weight.nf4, n);
+    if (dbias) {
+      const int64_t out = weight.nf4->shape()[0];
+      for (int64_t r = 0; r < n; ++r)
+        for (int64_t o = 0; o < out; ++o) dbias[o] += dy[r * out + o];
+    }
+  } else {
+    kernels::linear_backward(dx, grad(linear.weight), dbias, dy, x, weight.matrix(), n);
+  }
   if (linear.adapter) linear.adapter->backward(dx, dy, x, n);
 }
 

@@ -5,9 +5,11 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/atomic_file.hpp"
 #include "formats/gguf.hpp"
 #include "formats/safetensors.hpp"
 #include "model/gguf_config.hpp"
+#include "quant/nf4.hpp"
 
 namespace slmtune {
 namespace {
@@ -48,6 +50,7 @@ Tensor permute_rope_rows(const Tensor& weight, int64_t heads) {
 }
 
 kernels::WeightMatrix WeightEntry::matrix() const {
+  if (nf4) fail("{}: stored in NF4 (quantize_linears_nf4); read it through the NF4 kernels", spec.hf_name);
   if (tensor.rank() != 2) fail("{}: not a matrix (shape {})", spec.hf_name, shape_string(tensor.shape()));
   return {tensor.data(), tensor.dtype(), tensor.dim(0), tensor.dim(1)};
 }
@@ -69,7 +72,10 @@ ModelWeights ModelWeights::from_tensors(const ModelConfig& config,
     if (!is_float_weight(tensor.dtype()))
       fail("{}: tensor '{}' has dtype {}, expected F32, F16 or BF16", origin, spec.hf_name,
            dtype_name(tensor.dtype()));
-    WeightEntry entry{std::move(spec), std::move(tensor), {}};
+    WeightEntry entry;
+    entry.spec = std::move(spec);
+    entry.tensor = std::move(tensor);
+    entry.stored_dtype = entry.tensor.dtype();
     if (entry.tensor.rank() == 1) entry.f32 = entry.tensor.to_f32_vector();
     weights.entries_.push_back(std::move(entry));
   }
@@ -150,7 +156,95 @@ void ModelWeights::replace(size_t i, Tensor tensor) {
     fail("{}: replacement for '{}' is {} {}, expected a float tensor of shape {}", origin_, entry.spec.hf_name,
          dtype_name(tensor.dtype()), shape_string(tensor.shape()), shape_string(entry.spec.shape));
   entry.tensor = std::move(tensor);
+  entry.nf4.reset();
+  entry.writable = false;
+  entry.f32.clear();
   if (entry.tensor.rank() == 1) entry.f32 = entry.tensor.to_f32_vector();
+}
+
+namespace {
+
+// An owned f32 copy of `source` that shares storage with nothing (to_f32 always allocates).
+Tensor private_f32_copy(const Tensor& source) { return source.to_f32(); }
+
+}  // namespace
+
+ModelWeights::ModelWeights(const ModelWeights& other)
+    : config_(other.config_), origin_(other.origin_), entries_(other.entries_) {
+  for (auto& entry : entries_)
+    if (entry.writable) entry.tensor = private_f32_copy(entry.tensor);
+}
+
+ModelWeights& ModelWeights::operator=(const ModelWeights& other) {
+  if (this != &other) *this = ModelWeights(other);
+  return *this;
+}
+
+std::span<float> ModelWeights::trainable_values(size_t i) {
+  WeightEntry& entry = entries_.at(i);
+  if (entry.nf4)
+    fail("{}: '{}' is stored in NF4 (a frozen QLoRA base) and cannot be trained", origin_, entry.spec.hf_name);
+  if (!entry.writable) {
+    // 1-D entries already hold exact f32 values in `f32` (widening is exact), so they seed the copy.
+    if (entry.tensor.rank() == 1) {
+      Tensor owned = Tensor::zeros(DType::F32, entry.tensor.shape());
+      std::copy(entry.f32.begin(), entry.f32.end(), owned.as_mutable<float>());
+      entry.tensor = std::move(owned);
+      std::vector<float>().swap(entry.f32);
+    } else {
+      entry.tensor = private_f32_copy(entry.tensor);
+    }
+    entry.writable = true;
+  }
+  return {entry.tensor.as_mutable<float>(), static_cast<size_t>(entry.tensor.numel())};
+}
+
+int64_t ModelWeights::quantize_linears_nf4() {
+  for (auto& entry : entries_) {
+    if (entry.nf4 || entry.spec.layer < 0 || entry.spec.linear_name.empty() || entry.spec.shape.size() != 2) continue;
+    entry.nf4 = std::make_shared<const quant::Nf4Tensor>(quant::Nf4Tensor::quantize(entry.tensor, true));
+    entry.tensor = Tensor();  // drops the view (or owned copy): its pages can leave memory
+    entry.writable = false;
+  }
+  return nf4_bytes();
+}
+
+int64_t ModelWeights::nf4_parameters() const {
+  int64_t total = 0;
+  for (const auto& entry : entries_)
+    if (entry.nf4) total += entry.nf4->numel();
+  return total;
+}
+
+int64_t ModelWeights::nf4_bytes() const {
+  int64_t total = 0;
+  for (const auto& entry : entries_)
+    if (entry.nf4) total += entry.nf4->storage_bytes();
+  return total;
+}
+
+void save_hf_model(const ModelWeights& weights, const std::filesystem::path& dir, bool as_f32) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) fail("{}: cannot create directory: {}", dir.string(), error.message());
+  safetensors::Writer writer;
+  writer.set_metadata("format", "pt");
+  for (const auto& entry : weights.entries()) {
+    const DType target = as_f32 ? DType::F32 : entry.stored_dtype;
+    Tensor tensor;
+    if (entry.nf4) {
+      tensor = Tensor::zeros(DType::F32, entry.spec.shape);
+      entry.nf4->dequantize(0, entry.nf4->numel(), tensor.as_mutable<float>());
+    } else {
+      tensor = entry.tensor;
+    }
+    if (tensor.dtype() != target) tensor = tensor.cast(target);
+    writer.add(entry.spec.hf_name, tensor);
+  }
+  ModelConfig config = weights.config();
+  if (as_f32) config.torch_dtype = "float32";
+  writer.write(dir / "model.safetensors");
+  write_file_atomically(dir / "config.json", model_config_to_json(config).dump(2) + "\n");
 }
 
 }  // namespace slmtune
