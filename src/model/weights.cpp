@@ -1,5 +1,8 @@
 #include "model/weights.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <unordered_map>
 
@@ -199,11 +202,35 @@ std::span<float> ModelWeights::trainable_values(size_t i) {
   return {entry.tensor.as_mutable<float>(), static_cast<size_t>(entry.tensor.numel())};
 }
 
+namespace {
+
+// A view of a read-only file mapping stays resident (and in this process's RSS) after its last use,
+// because the mapping lives on for the tensors still in use. Dropping the pages of a tensor no one
+// reads any more is safe for a never-written file mapping (a later access re-reads the file); an
+// owned tensor is freed by its destructor instead, and must not be touched here.
+void release_file_pages(Tensor& tensor) {
+  bool is_view = false;
+  try {
+    (void)tensor.mutable_data();
+  } catch (const Error&) {
+    is_view = true;
+  }
+  const long page = ::sysconf(_SC_PAGESIZE);
+  if (!is_view || page <= 0 || tensor.data() == nullptr) return;
+  const auto begin = reinterpret_cast<uintptr_t>(tensor.data());
+  const auto size = static_cast<uintptr_t>(page);
+  const uintptr_t first = (begin + size - 1) / size * size, last = (begin + tensor.nbytes()) / size * size;
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
+}  // namespace
+
 int64_t ModelWeights::quantize_linears_nf4() {
   for (auto& entry : entries_) {
     if (entry.nf4 || entry.spec.layer < 0 || entry.spec.linear_name.empty() || entry.spec.shape.size() != 2) continue;
     entry.nf4 = std::make_shared<const quant::Nf4Tensor>(quant::Nf4Tensor::quantize(entry.tensor, true));
-    entry.tensor = Tensor();  // drops the view (or owned copy): its pages can leave memory
+    release_file_pages(entry.tensor);
+    entry.tensor = Tensor();  // drops the view (or frees the owned copy)
     entry.writable = false;
   }
   return nf4_bytes();
