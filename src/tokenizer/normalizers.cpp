@@ -2,7 +2,9 @@
 
 #include "core/error.hpp"
 #include "tokenizer/json_access.hpp"
+#include "tokenizer/precompiled_normalizer.hpp"
 #include "tokenizer/regex.hpp"
+#include "tokenizer/unicode_normalizers.hpp"
 #include "tokenizer/utf8.hpp"
 
 namespace slmtune::tokenizer {
@@ -138,7 +140,18 @@ std::unique_ptr<Normalizer> make_normalizer(const JsonValue& spec, const std::st
   }
   if (type == "Lowercase") return std::make_unique<Lowercase>();
   if (type == "Strip") return std::make_unique<Strip>(json_bool(spec, "strip_left", path, true), json_bool(spec, "strip_right", path, true));
-  fail("{}: normalizer type '{}' is not supported (supported: Sequence, Prepend, Replace, Lowercase, Strip)", path, type);
+  if (type == "NFC") return unicode_normalizer(UnicodeForm::nfc);
+  if (type == "NFD") return unicode_normalizer(UnicodeForm::nfd);
+  if (type == "NFKC") return unicode_normalizer(UnicodeForm::nfkc);
+  if (type == "NFKD") return unicode_normalizer(UnicodeForm::nfkd);
+  if (type == "Precompiled") {
+    const auto it = spec.find("precompiled_charsmap");
+    if (it == spec.end() || it->is_null()) return precompiled_normalizer("", path);
+    return precompiled_normalizer(json_string(spec, "precompiled_charsmap", path), path + ".precompiled_charsmap");
+  }
+  fail("{}: normalizer type '{}' is not supported (supported: Sequence, Prepend, Replace, Lowercase, Strip, NFC, NFD, "
+       "NFKC, NFKD, Precompiled)",
+       path, type);
 }
 
 }  // namespace slmtune::tokenizer
