@@ -1,5 +1,6 @@
 #include "chat/template_source.hpp"
 
+#include "chat/builtin_templates.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "formats/gguf.hpp"
@@ -88,6 +89,26 @@ ModelTemplate read_model_template(const std::filesystem::path& path, const std::
   if (!std::filesystem::exists(path)) fail("{}: no such file or folder", path.string());
   if (path.extension() == ".gguf") return from_gguf(path);
   return from_tokenizer_config(path, name);
+}
+
+ModelTemplate resolve_chat_template(const std::filesystem::path& model, const std::string& builtin,
+                                    const std::filesystem::path& file) {
+  if (!builtin.empty() && !file.empty())
+    fail("give either a built-in chat template ({}) or a template file ({}), not both", builtin, file.string());
+  ModelTemplate out;
+  if (!model.empty()) out = read_model_template(model);
+  if (!builtin.empty()) {
+    out.source = builtin_template(builtin);
+    out.origin = "built-in " + builtin;
+  } else if (!file.empty()) {
+    out.source = read_file(file);
+    out.origin = file.string();
+  }
+  if (!out.source)
+    fail("{}: the model has no chat template; choose one with --chat-template NAME (chatml, llama-2, llama-3, phi-3, "
+         "zephyr) or --chat-template-file F",
+         model.string());
+  return out;
 }
 
 void save_chat_template(const std::filesystem::path& config_path, const std::string& source) {

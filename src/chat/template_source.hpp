@@ -22,6 +22,13 @@ struct ModelTemplate {
 // named templates, `name` picks one ("default" when empty, else the first).
 ModelTemplate read_model_template(const std::filesystem::path& path, const std::string& name = "");
 
+// The template a command or a training run uses: a built-in by name (`builtin`), else a Jinja file
+// (`file`), else the model's own. The model's special tokens are kept in every case. One line naming
+// the model when nothing gives a template, or when both `builtin` and `file` are given. `model` may be
+// empty when `builtin` or `file` is given.
+ModelTemplate resolve_chat_template(const std::filesystem::path& model, const std::string& builtin,
+                                    const std::filesystem::path& file);
+
 // Sets `chat_template` in the tokenizer_config.json at `config_path` (created when missing),
 // keeping every other key and its order; written atomically.
 void save_chat_template(const std::filesystem::path& config_path, const std::string& source);

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <iostream>
 
-#include "chat/builtin_templates.hpp"
 #include "chat/chat_template.hpp"
 #include "chat/template_source.hpp"
 #include "cli/command.hpp"
@@ -38,25 +37,12 @@ void print_piece(std::string_view piece) {
 }
 
 chat::ChatTemplate choose_template(const ChatOptions& o) {
-  chat::ModelTemplate model = chat::read_model_template(o.model);
-  if (!o.chat_template.empty()) {
-    model.source = chat::builtin_template(o.chat_template);
-    model.origin = "built-in " + o.chat_template;
-  } else if (!o.chat_template_file.empty()) {
-    model.source = read_file(o.chat_template_file);
-    model.origin = o.chat_template_file;
-  }
-  if (!model.source)
-    fail("{}: the model has no chat template; choose one with --chat-template NAME (chatml, llama-2, llama-3, phi-3, "
-         "zephyr) or --chat-template-file F",
-         o.model);
+  const chat::ModelTemplate model = chat::resolve_chat_template(o.model, o.chat_template, o.chat_template_file);
   return chat::ChatTemplate(*model.source, model.tokens, model.origin);
 }
 
 void run_chat(const ChatOptions& o) {
   infer::validate(o.sampling);
-  if (!o.chat_template.empty() && !o.chat_template_file.empty())
-    fail("chat: give either --chat-template or --chat-template-file, not both");
   const chat::ChatTemplate tmpl = choose_template(o);
   infer::InferenceModel model = infer::InferenceModel::load(o.model);
   infer::TransformerModel lm(*model.transformer, o.check_numerics);

@@ -48,19 +48,7 @@ void run(const TemplateOptions& o) {
   if (o.model.empty() && o.chat_template.empty() && o.chat_template_file.empty())
     fail("template: give a MODEL, --chat-template NAME, --chat-template-file F, or --template FILE --context CTX");
 
-  chat::ModelTemplate model;
-  if (!o.model.empty()) model = chat::read_model_template(o.model);
-  if (!o.chat_template.empty()) {
-    model.source = chat::builtin_template(o.chat_template);
-    model.origin = "built-in " + o.chat_template;
-  } else if (!o.chat_template_file.empty()) {
-    model.source = read_file(o.chat_template_file);
-    model.origin = o.chat_template_file;
-  }
-  if (!model.source)
-    fail("{}: the model has no chat template; choose one with --chat-template NAME (chatml, llama-2, llama-3, phi-3, "
-         "zephyr) or --chat-template-file F",
-         o.model);
+  const chat::ModelTemplate model = chat::resolve_chat_template(o.model, o.chat_template, o.chat_template_file);
   if (o.messages.empty()) {
     if (!o.tools.empty() || o.add_generation_prompt) fail("template: --tools and --add-generation-prompt need --messages");
     write_stdout(*model.source);
