@@ -10,7 +10,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
-#include "core/mapped_file.hpp"
+#include "core/byte_source.hpp"
 #include "formats/json.hpp"
 
 namespace slmtune::safetensors {
@@ -97,17 +97,13 @@ TensorEntry parse_entry(const std::string& name, const Json& info, const std::st
 }  // namespace
 
 File File::open(const std::filesystem::path& path) {
-  auto mapped = MappedFile::open(path);
-  const std::byte* data = mapped->data();
-  const uint64_t size = mapped->size();
-  return parse(path, std::move(mapped), data, size);
+  ByteSource source = ByteSource::map(path);
+  return parse(path, std::move(source.owner), source.data, source.size);
 }
 
 File File::open_bytes(std::span<const std::byte> bytes, const std::filesystem::path& name) {
-  auto storage = std::shared_ptr<std::byte[]>(new std::byte[bytes.empty() ? 1 : bytes.size()]);
-  if (!bytes.empty()) std::memcpy(storage.get(), bytes.data(), bytes.size());
-  const std::byte* data = storage.get();
-  return parse(name, std::shared_ptr<const void>(storage, data), data, bytes.size());
+  ByteSource source = ByteSource::copy(bytes);
+  return parse(name, std::move(source.owner), source.data, source.size);
 }
 
 File File::parse(std::filesystem::path path, std::shared_ptr<const void> owner, const std::byte* data,
