@@ -25,12 +25,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "model/transformer.hpp"
 #include "model/weights.hpp"
 #include "tokenizer/tokenizer.hpp"
+#include "train/metrics_log.hpp"
 #include "train/samples.hpp"
 #include "train/train_config.hpp"
 
@@ -41,20 +43,10 @@ namespace slmtune::train {
 // (dropout off). Empty function = loss only. Metric names are reported as "eval_<name>".
 using TaskEvaluator = std::function<std::map<std::string, double>(Transformer& model)>;
 
-// One line of metrics.jsonl (and of trainer_state.json's log history).
-struct LogEntry {
-  int64_t step = 0;
-  double epoch = 0;          // fractional: samples seen / train size
-  double loss = 0;           // token-mean train loss since the previous log line (NaN on eval-only lines)
-  double lr = 0;
-  double grad_norm = 0;      // before clipping
-  double tokens_per_s = 0;   // input tokens (padding excluded) per second of training
-  std::map<std::string, double> eval;  // "eval_loss", "eval_<task metric>", on eval steps only
-};
-
 // What the caller adds beyond the config and the samples.
 struct TrainerOptions {
-  int32_t pad_id = 0;                      // padding id in batches (positions, not ids, mask the loss)
+  // Padding id in batches (positions, not ids, mask the loss); unset = the tokenizer's pad, else EOS.
+  std::optional<int32_t> pad_id;
   std::string chat_template;               // written to chat_template.jinja when non-empty
   std::filesystem::path tokenizer_source;  // folder whose tokenizer files are copied (empty: none)
   std::filesystem::path initial_adapter;   // a PEFT adapter folder to continue training (LoRA/DoRA)

@@ -1,0 +1,143 @@
+#include "train/trainable_set.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "formats/safetensors.hpp"
+#include "peft/adapter_io.hpp"
+#include "peft/lora_model.hpp"
+
+namespace slmtune::train {
+namespace {
+
+uint64_t fnv1a(uint64_t hash, std::span<const std::byte> bytes) {
+  for (std::byte b : bytes) hash = (hash ^ static_cast<uint8_t>(b)) * 0x100000001b3ULL;
+  return hash;
+}
+
+class LoraSet final : public TrainableSet {
+ public:
+  LoraSet(const TrainConfig& config, std::shared_ptr<ModelWeights> weights, const std::filesystem::path& initial_adapter)
+      : method_(config.method) {
+    fingerprint_ = model_fingerprint(*weights);
+    if (method_ == "qlora") {
+      // The base becomes NF4 before any adapter reads it, so DoRA's norms see the quantized weights
+      // that forward uses, as with bitsandbytes.
+      fail("method: qlora is not available yet (NF4 base weights are being wired); use lora or dora");
+    }
+    std::shared_ptr<const ModelWeights> base = std::move(weights);
+    if (!initial_adapter.empty()) {
+      lora_ = peft::load_adapter(initial_adapter, base);
+      log::info("continuing from the adapter in {} (its r={}, lora_alpha={} and targets replace the lora settings)",
+                initial_adapter.string(), lora_->config().r, lora_->config().lora_alpha);
+    } else {
+      lora_ = std::make_unique<peft::LoraModel>(lora_config_from(config), base, config.seed);
+    }
+  }
+
+  void attach(Transformer& model) override { lora_->attach(model); }
+
+  std::vector<NamedParameter> parameters(Transformer&) override {
+    std::vector<NamedParameter> out;
+    for (size_t i = 0; i < lora_->size(); ++i)
+      for (const auto& p : lora_->adapter(i).parameters())
+        out.push_back({peft::peft_tensor_name(lora_->targets()[i], p.name), p.value, p.gradient});
+    return out;
+  }
+
+  std::vector<std::span<float>> gradients(Transformer&) override {
+    std::vector<std::span<float>> out;
+    for (size_t i = 0; i < lora_->size(); ++i)
+      for (const auto& p : lora_->adapter(i).parameters()) out.push_back(p.gradient);
+    return out;
+  }
+
+  void zero_gradients(Transformer&) override { lora_->zero_gradients(); }
+  void set_training(bool training) override { lora_->set_training(training); }
+  void set_step(uint64_t micro_step) override { lora_->set_step(micro_step); }
+
+  void save(const std::filesystem::path& dir, Transformer&) override { peft::save_adapter(*lora_, dir); }
+
+  void load(const std::filesystem::path& dir, Transformer&) override {
+    const auto path = dir / "adapter_model.safetensors";
+    if (!std::filesystem::is_regular_file(path)) fail("{}: missing (the checkpoint holds no adapter)", path.string());
+    const auto file = safetensors::File::open(path);
+    for (size_t i = 0; i < lora_->size(); ++i)
+      for (const auto& p : lora_->adapter(i).parameters()) {
+        const std::string name = peft::peft_tensor_name(lora_->targets()[i], p.name);
+        const auto* entry = file.find(name);
+        if (!entry) fail("{}: tensor '{}' is missing", path.string(), name);
+        if (entry->dtype != DType::F32 || entry->shape != p.shape)
+          fail("{}: tensor '{}' is {} {}, expected F32 {}", path.string(), name, dtype_name(entry->dtype),
+               shape_string(entry->shape), shape_string(p.shape));
+        const auto bytes = file.tensor(name).bytes();
+        std::memcpy(p.value.data(), bytes.data(), bytes.size());
+      }
+  }
+
+  void save_result(const std::filesystem::path& dir, Transformer&) override { peft::save_adapter(*lora_, dir); }
+
+  Json identity() const override {
+    const auto& c = lora_->config();
+    Json targets = Json::array();
+    for (const auto& t : lora_->targets()) targets.push_back(t.module_name);
+    return Json{{"method", method_}, {"r", c.r}, {"lora_alpha", c.lora_alpha}, {"use_dora", c.use_dora},
+                {"use_rslora", c.use_rslora}, {"target_modules", targets}};
+  }
+
+  int64_t parameter_count() override { return lora_->parameter_count(); }
+
+ private:
+  std::string method_;
+  std::unique_ptr<peft::LoraModel> lora_;
+};
+
+}  // namespace
+
+std::string model_fingerprint(const ModelWeights& weights) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (const auto& entry : weights.entries()) {
+    hash = fnv1a(hash, std::as_bytes(std::span(entry.spec.hf_name)));
+    hash = fnv1a(hash, std::as_bytes(std::span(entry.spec.shape)));
+    // The leading bytes tell two checkpoints of one architecture apart without reading whole models.
+    const auto bytes = entry.tensor.bytes();
+    hash = fnv1a(hash, bytes.first(std::min<size_t>(bytes.size(), 4096)));
+  }
+  return fmt::format("{:016x}", hash);
+}
+
+peft::LoraConfig lora_config_from(const TrainConfig& config) {
+  peft::LoraConfig c;
+  c.r = config.lora.r;
+  c.lora_alpha = config.lora.lora_alpha;
+  c.lora_dropout = config.lora.lora_dropout;
+  const auto& modules = config.lora.target_modules;
+  const bool regex = modules.size() == 1 &&
+                     (modules[0] == "all-linear" || modules[0].find_first_of(".*+?[](){}|^$\\") != std::string::npos);
+  if (regex) c.target_regex = modules[0];
+  else c.target_modules = modules;
+  if (config.lora.bias != "none")
+    fail("lora.bias: '{}' is not available yet (only none); the base model's biases stay frozen", config.lora.bias);
+  c.use_rslora = config.lora.use_rslora;
+  c.use_dora = config.lora.use_dora || config.method == "dora";
+  c.base_model_name_or_path = config.model;
+  peft::validate(c, "lora");
+  return c;
+}
+
+std::unique_ptr<TrainableSet> make_trainable_set(const TrainConfig& config, std::shared_ptr<ModelWeights> weights,
+                                                 const std::filesystem::path& initial_adapter) {
+  if (config.method == "lora" || config.method == "dora" || config.method == "qlora")
+    return std::make_unique<LoraSet>(config, std::move(weights), initial_adapter);
+  if (config.method == "full") {
+    if (!initial_adapter.empty()) fail("--adapter: continuing from an adapter needs method lora, dora or qlora, not full");
+    fail("method: full is not available yet (needs writable base weights); use lora or dora");
+  }
+  fail("method: unknown '{}' (expected full, lora, dora or qlora)", config.method);
+}
+
+}  // namespace slmtune::train
