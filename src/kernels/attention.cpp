@@ -61,9 +61,11 @@ float maximum(const float* row, int64_t n, bool avx2) {
 // The geometry shared by forward and backward: where rows of q/k/v start and which keys a query sees.
 struct Layout {
   const AttentionShape& s;
+  const int32_t* segments;  // null: one segment per row
   int64_t capacity, group, offset, q_stride, kv_stride;
-  explicit Layout(const AttentionShape& shape)
+  Layout(const AttentionShape& shape, const int32_t* segment_ids)
       : s(shape),
+        segments(segment_ids),
         capacity(shape.kv_capacity ? shape.kv_capacity : shape.kv_len),
         group(shape.q_heads / shape.kv_heads),
         offset(shape.kv_len - shape.q_len),
@@ -73,10 +75,11 @@ struct Layout {
   int64_t kv_index(int64_t b, int64_t j, int64_t hk) const { return ((b * capacity + j) * s.kv_heads + hk) * s.head_dim; }
   // Keys [k0, k1) are needed by queries [q0, q1) only if the first key is not after the last query.
   bool tile_visible(int64_t q1, int64_t k0) const { return k0 <= offset + q1 - 1; }
-  // Sets to −inf the scores of keys a query may not see: later positions and padding.
+  // Sets to −inf the scores of keys a query may not see: later positions, padding, other segments.
   void mask_scores(float* scores, const uint8_t* key_mask, int64_t b, int64_t q0, int64_t rows, int64_t k0,
                    int64_t cols) const {
     const uint8_t* mask = key_mask ? key_mask + b * capacity + k0 : nullptr;
+    const int32_t* key_segment = segments ? segments + b * capacity + k0 : nullptr;
     for (int64_t i = 0; i < rows; ++i) {
       const int64_t last_visible = offset + q0 + i - k0;  // relative to k0
       float* row = scores + i * cols;
@@ -84,6 +87,11 @@ struct Layout {
       if (mask)
         for (int64_t j = 0; j < std::min(cols, last_visible + 1); ++j)
           if (!mask[j]) row[j] = kNegativeInfinity;
+      if (key_segment) {
+        const int32_t own = segments[b * capacity + offset + q0 + i];
+        for (int64_t j = 0; j < std::min(cols, last_visible + 1); ++j)
+          if (key_segment[j] != own) row[j] = kNegativeInfinity;
+      }
     }
   }
   bool keys_all_masked(const uint8_t* key_mask, int64_t b, int64_t k0, int64_t k1) const {
@@ -215,8 +223,19 @@ void check_attention_shape(const AttentionShape& s) {
 
 void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v,
                        const uint8_t* key_mask, const AttentionShape& shape, float scale) {
+  attention_forward(out, lse, q, k, v, key_mask, nullptr, shape, scale);
+}
+
+void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
+                        const float* v, const float* out, const float* lse, const uint8_t* key_mask,
+                        const AttentionShape& shape, float scale) {
+  attention_backward(dq, dk, dv, dout, q, k, v, out, lse, key_mask, nullptr, shape, scale);
+}
+
+void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v,
+                       const uint8_t* key_mask, const int32_t* segment_ids, const AttentionShape& shape, float scale) {
   check_attention_shape(shape);
-  const Layout L(shape);
+  const Layout L(shape, segment_ids);
   const bool avx2 = use_avx2();
   const int64_t q_tiles = (shape.q_len + kQueryTile - 1) / kQueryTile;
   const int64_t tasks = shape.batch * shape.q_heads * q_tiles;
@@ -232,10 +251,10 @@ void attention_forward(float* out, float* lse, const float* q, const float* k, c
 
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
                         const float* v, const float* out, const float* lse, const uint8_t* key_mask,
-                        const AttentionShape& shape, float scale) {
+                        const int32_t* segment_ids, const AttentionShape& shape, float scale) {
   check_attention_shape(shape);
   if (!out || !lse) fail("attention_backward: needs the forward's out and lse (got null)");
-  const Layout L(shape);
+  const Layout L(shape, segment_ids);
   const bool avx2 = use_avx2();
   parallel_for(shape.batch * shape.kv_heads, 1, [&](int64_t first, int64_t last) {
     for (int64_t task = first; task < last; ++task)

@@ -30,6 +30,15 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
                         const float* v, const float* out, const float* lse, const uint8_t* key_mask,
                         const AttentionShape& shape, float scale);
 
+// Packed rows (several samples in one row): as above, and query i also needs
+// segment_ids[b·kv_capacity + j] == segment_ids[b·kv_capacity + kv_len − q_len + i] to see key j, which
+// makes the mask block-diagonal causal. A null segment_ids is one segment per row (the plain forms).
+void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v,
+                       const uint8_t* key_mask, const int32_t* segment_ids, const AttentionShape& shape, float scale);
+void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
+                        const float* v, const float* out, const float* lse, const uint8_t* key_mask,
+                        const int32_t* segment_ids, const AttentionShape& shape, float scale);
+
 // Throws slmtune::Error unless the shape is usable (positive sizes, heads divisible, capacity ≥ kv_len ≥ q_len).
 void check_attention_shape(const AttentionShape& shape);
 

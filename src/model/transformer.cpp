@@ -65,6 +65,7 @@ Batch normalised(const Batch& batch, const ModelConfig& config) {
   check_size(batch.attention_mask.size(), "attention_mask");
   check_size(batch.position_ids.size(), "position_ids");
   check_size(batch.labels.size(), "labels");
+  check_size(batch.segment_ids.size(), "segment_ids");
   Batch out = batch;
   for (int64_t i = 0; i < n; ++i)
     if (out.input_ids[i] < 0 || out.input_ids[i] >= config.vocab_size)
@@ -73,7 +74,11 @@ Batch normalised(const Batch& batch, const ModelConfig& config) {
   if (out.attention_mask.empty()) out.attention_mask.assign(static_cast<size_t>(n), 1);
   if (out.position_ids.empty()) {
     out.position_ids.resize(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) out.position_ids[i] = static_cast<int32_t>(i % batch.seq_len);
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t t = i % batch.seq_len;
+      const bool restart = t == 0 || (!out.segment_ids.empty() && out.segment_ids[i] != out.segment_ids[i - 1]);
+      out.position_ids[i] = restart ? 0 : out.position_ids[i - 1] + 1;
+    }
   }
   for (int64_t i = 0; i < n; ++i)
     if (out.position_ids[i] < 0)
@@ -96,12 +101,17 @@ void check_finite(const float* x, int64_t count, const std::string& where) {
     if (!std::isfinite(x[i])) fail("transformer: non-finite value {} in the output of {} (element {})", x[i], where, i);
 }
 
-// The next-token targets of HF's shifted loss: position t predicts labels[t + 1].
+// The next-token targets of HF's shifted loss: position t predicts labels[t + 1]. In a packed row the
+// last token of a segment has no target: the next token starts another sample.
 std::vector<int32_t> shifted_targets(const Batch& batch) {
   std::vector<int32_t> targets(batch.labels.size(), -100);
+  const bool packed = !batch.segment_ids.empty();
   for (int64_t b = 0; b < batch.batch_size; ++b)
-    for (int64_t t = 0; t + 1 < batch.seq_len; ++t)
-      targets[b * batch.seq_len + t] = batch.labels[b * batch.seq_len + t + 1];
+    for (int64_t t = 0; t + 1 < batch.seq_len; ++t) {
+      const int64_t i = b * batch.seq_len + t;
+      if (packed && batch.segment_ids[i] != batch.segment_ids[i + 1]) continue;
+      targets[i] = batch.labels[i + 1];
+    }
   return targets;
 }
 
@@ -118,6 +128,7 @@ BlockContext Transformer::Impl::context(const Batch& batch, const kernels::RopeT
   ctx.shape.kv_heads = config->num_kv_heads;
   ctx.shape.head_dim = config->head_dim;
   ctx.key_mask = batch.attention_mask.data();
+  ctx.segments = batch.segment_ids.empty() ? nullptr : batch.segment_ids.data();
   ctx.positions = batch.position_ids.data();
   ctx.rope = &rope;
   return ctx;

@@ -36,7 +36,12 @@ struct Batch {
   int64_t seq_len = 0;
   std::vector<int32_t> input_ids;       // [batch·seq_len]
   std::vector<uint8_t> attention_mask;  // 1 = real token, 0 = padding; empty = all real
-  std::vector<int32_t> position_ids;    // empty = 0, 1, … per row (HF's default)
+  std::vector<int32_t> position_ids;    // empty = 0, 1, … per row (HF's default), or per segment
+  // Packing: a segment id per token (a segment is a run of equal ids in a row, one sample). Tokens
+  // attend only within their segment (block-diagonal causal attention), position ids (when not
+  // given) restart at 0 with each segment, and the target that would cross into the next segment is
+  // not counted in the loss. Empty = one segment per row.
+  std::vector<int32_t> segment_ids;
   // Hugging Face convention: labels[b, t] is the token at t (usually input_ids with -100 on prompt
   // and padding); position t's logits predict labels[b, t + 1] (the shift happens inside). Empty =
   // no loss.

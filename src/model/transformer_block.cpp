@@ -200,7 +200,7 @@ void block_forward(const BlockContext& ctx, const BlockParams& p, BlockActivatio
     keys = ctx.cache_keys;
     values = ctx.cache_values;
   }
-  kernels::attention_forward(a.attn.data(), a.lse.data(), a.q.data(), keys, values, ctx.key_mask, shape,
+  kernels::attention_forward(a.attn.data(), a.lse.data(), a.q.data(), keys, values, ctx.key_mask, ctx.segments, shape,
                              attention_scale(c));
   std::vector<float> branch(static_cast<size_t>(n * h));
   linear_forward(ctx, p.o, a.attn.data(), branch.data(), n);
@@ -278,7 +278,8 @@ void block_backward(const BlockContext& ctx, const BlockParams& p, const BlockAc
   observe(phi ? "self_attn.dense" : "self_attn.o_proj", dattn);
   std::vector<float> dq = zeros(n * qs), dk = zeros(n * kvs), dv = zeros(n * kvs);
   kernels::attention_backward(dq.data(), dk.data(), dv.data(), dattn.data(), a.q.data(), a.k.data(), a.v.data(),
-                              a.attn.data(), a.lse.data(), ctx.key_mask, ctx.shape, attention_scale(c));
+                              a.attn.data(), a.lse.data(), ctx.key_mask, ctx.segments, ctx.shape,
+                              attention_scale(c));
   kernels::rope_backward(dq.data(), dq.data(), ctx.positions, n, c.num_heads, c.head_dim, *ctx.rope);
   kernels::rope_backward(dk.data(), dk.data(), ctx.positions, n, c.num_kv_heads, c.head_dim, *ctx.rope);
   // phi-2's attention and MLP read the same normed input, so their input gradients add up.

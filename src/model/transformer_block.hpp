@@ -48,6 +48,7 @@ struct BlockContext {
   const ModelConfig* config = nullptr;
   kernels::AttentionShape shape;  // batch, T, heads
   const uint8_t* key_mask = nullptr;
+  const int32_t* segments = nullptr;  // packed rows: [batch, T] segment ids, null = one per row
   const int32_t* positions = nullptr;
   const kernels::RopeTable* rope = nullptr;
   // Decoding with a KV cache (batch 1): the new keys/values are written at rows [kv_len - q_len,

@@ -59,25 +59,33 @@ TEST(Attention, ReferenceMatchesHandComputedSoftmax) {
 }
 
 // The tiled kernel against the whole-matrix reference, forward (out, lse) and backward.
-void check_tiled(const AttentionShape& s, const std::vector<uint8_t>& mask, uint32_t seed, const std::string& name) {
+void check_tiled(const AttentionShape& s, const std::vector<uint8_t>& mask, uint32_t seed, const std::string& name,
+                 const std::vector<int32_t>& segments = {}) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
   const auto q = f32_exact(random_doubles(q_size(s), seed, -2, 2));
   const auto k = f32_exact(random_doubles(kv_size(s), seed + 1, -2, 2));
   const auto v = f32_exact(random_doubles(kv_size(s), seed + 2));
   const auto dout = f32_exact(random_doubles(q_size(s), seed + 3));
   const uint8_t* m = mask.empty() ? nullptr : mask.data();
+  const int32_t* seg = segments.empty() ? nullptr : segments.data();
   std::vector<double> out(q.size()), lse(static_cast<size_t>(s.batch * s.q_heads * s.q_len));
   std::vector<double> dq(q.size(), 0.0), dk(k.size(), 0.0), dv(v.size(), 0.0);
-  reference::attention_forward(out.data(), lse.data(), q.data(), k.data(), v.data(), m, s, double(scale));
+  reference::attention_forward(out.data(), lse.data(), q.data(), k.data(), v.data(), m, s, double(scale), seg);
   reference::attention_backward(dq.data(), dk.data(), dv.data(), dout.data(), q.data(), k.data(), v.data(), m, s,
-                                double(scale));
+                                double(scale), seg);
   for_each_path([&](const std::string& path) {
     const auto qf = to_float(q), kf = to_float(k), vf = to_float(v), doutf = to_float(dout);
     std::vector<float> outf(q.size()), lsef(lse.size());
     std::vector<float> dqf(q.size(), 0.0f), dkf(k.size(), 0.0f), dvf(v.size(), 0.0f);
-    attention_forward(outf.data(), lsef.data(), qf.data(), kf.data(), vf.data(), m, s, scale);
-    attention_backward(dqf.data(), dkf.data(), dvf.data(), doutf.data(), qf.data(), kf.data(), vf.data(), outf.data(),
-                       lsef.data(), m, s, scale);
+    if (seg) {
+      attention_forward(outf.data(), lsef.data(), qf.data(), kf.data(), vf.data(), m, seg, s, scale);
+      attention_backward(dqf.data(), dkf.data(), dvf.data(), doutf.data(), qf.data(), kf.data(), vf.data(),
+                         outf.data(), lsef.data(), m, seg, s, scale);
+    } else {
+      attention_forward(outf.data(), lsef.data(), qf.data(), kf.data(), vf.data(), m, s, scale);
+      attention_backward(dqf.data(), dkf.data(), dvf.data(), doutf.data(), qf.data(), kf.data(), vf.data(),
+                         outf.data(), lsef.data(), m, s, scale);
+    }
     const std::string label = name + " " + path;
     expect_close(outf, out, 2e-6, 1e-5, label + " out");
     // Rows with no visible key have lse = −inf in both.
@@ -95,6 +103,47 @@ TEST(Attention, TiledMatchesNaiveWithGroupedHeadsAndPadding) {
   const AttentionShape s{.batch = 2, .q_len = 150, .kv_len = 150, .q_heads = 6, .kv_heads = 2, .head_dim = 16};
   check_tiled(s, padding_mask(s, 23, 70), 10, "padded");
   check_tiled(s, {}, 20, "unmasked");
+}
+
+// Packed rows: segment boundaries inside and across 64-tiles, then right padding.
+std::vector<int32_t> packed_segments(const AttentionShape& s, const std::vector<std::vector<int64_t>>& lengths) {
+  std::vector<int32_t> segments(static_cast<size_t>(s.batch * s.kv_len), -1);
+  for (int64_t b = 0; b < s.batch; ++b) {
+    int64_t t = 0;
+    int32_t id = 0;
+    for (int64_t length : lengths[static_cast<size_t>(b)]) {
+      for (int64_t i = 0; i < length; ++i) segments[static_cast<size_t>(b * s.kv_len + t++)] = id;
+      ++id;
+    }
+  }
+  return segments;
+}
+
+TEST(Attention, TiledMatchesNaiveWithPackedSegments) {
+  const AttentionShape s{.batch = 2, .q_len = 150, .kv_len = 150, .q_heads = 6, .kv_heads = 2, .head_dim = 16};
+  const auto segments = packed_segments(s, {{40, 70, 17, 23}, {1, 90, 36}});  // row 1: 23 padding tokens
+  check_tiled(s, padding_mask(s, 0, 0), 70, "packed", segments);
+  std::vector<uint8_t> mask(static_cast<size_t>(s.batch * s.kv_len), 1);
+  for (int64_t j = 127; j < 150; ++j) mask[static_cast<size_t>(s.kv_len + j)] = 0;
+  check_tiled(s, mask, 80, "packed and padded", segments);
+}
+
+TEST(Attention, ReferenceWithSegmentsEqualsEachSegmentAlone) {
+  // A packed row of two samples (3 and 4 tokens) against each sample as its own sequence.
+  const AttentionShape packed{.batch = 1, .q_len = 7, .kv_len = 7, .q_heads = 2, .kv_heads = 1, .head_dim = 3};
+  const std::vector<int32_t> segments{4, 4, 4, 9, 9, 9, 9};
+  const auto q = random_doubles(q_size(packed), 90), k = random_doubles(kv_size(packed), 91),
+             v = random_doubles(kv_size(packed), 92);
+  std::vector<double> out(q.size());
+  reference::attention_forward(out.data(), static_cast<double*>(nullptr), q.data(), k.data(), v.data(), nullptr, packed,
+                               0.6, segments.data());
+  for (const auto& [start, length] : {std::pair<int64_t, int64_t>{0, 3}, {3, 4}}) {
+    const AttentionShape alone{.batch = 1, .q_len = length, .kv_len = length, .q_heads = 2, .kv_heads = 1, .head_dim = 3};
+    std::vector<double> part(static_cast<size_t>(length * 2 * 3));
+    reference::attention_forward(part.data(), static_cast<double*>(nullptr), q.data() + start * 6, k.data() + start * 3,
+                                 v.data() + start * 3, nullptr, alone, 0.6);
+    for (size_t i = 0; i < part.size(); ++i) EXPECT_NEAR(out[static_cast<size_t>(start * 6) + i], part[i], 1e-12);
+  }
 }
 
 TEST(Attention, TiledMatchesNaiveForMultiQueryAndOddHeadDim) {
