@@ -20,6 +20,7 @@ std::vector<ConfigKey> make_keys() {
       {"model", T::string, "~", {}, "Base model: a Hugging Face model folder or a .gguf file (required)."},
       {"output_dir", T::string, "runs/slmtune", {}, "Run directory for checkpoints, metrics and the result."},
       {"method", T::choice, "lora", {"full", "lora", "dora", "qlora"}, "What is trained."},
+      {"adapter", T::string, "\"\"", {}, "A PEFT adapter folder to continue training from (its LoRA settings replace lora.*); also --adapter."},
       {"lora.r", T::integer, "16", {}, "LoRA rank (> 0)."},
       {"lora.lora_alpha", T::number, "32", {}, "LoRA alpha; the update is scaled by alpha / r (alpha / sqrt(r) with use_rslora)."},
       {"lora.lora_dropout", T::number, "0.05", {}, "Dropout on the adapter input during training, in [0, 1)."},
@@ -59,8 +60,13 @@ std::vector<ConfigKey> make_keys() {
       {"train_on", T::choice, "assistant", {"assistant", "all"}, "Which tokens carry loss."},
       {"pad_token", T::choice, "auto", {"auto", "unk", "eos", "add"}, "Pad token when the tokenizer has none."},
       {"chat_template", T::string, "\"\"", {}, "Chat template: empty = the model's; a built-in name or a .jinja file."},
-      {"data.train", T::string, "~", {}, "Training data, chat JSONL (required)."},
-      {"data.validation", T::string, "\"\"", {}, "Validation data, chat JSONL; empty = none or validation_split."},
+      {"prompt_format", T::choice, "definitions_in_prompt", {"definitions_in_prompt", "functional_tokens"},
+       "How function-calling rows become chat messages: tool schemas in the prompt, or one token per function."},
+      {"data.train", T::string, "~", {}, "Training data: chat JSONL, or a function-calling CSV/JSONL dataset (required)."},
+      {"data.validation", T::string, "\"\"", {}, "Validation data in the same formats; empty = none or validation_split."},
+      {"data.format", T::choice, "auto", {"auto", "chat", "function_calling"},
+       "auto: .csv and JSONL with tool_calls are function-calling datasets, other JSONL is chat."},
+      {"data.system_prompt", T::string, "\"\"", {}, "A file with the system message for function-calling rows; {{ name }} is filled from the row's columns."},
       {"data.validation_split", T::number, "0.0", {}, "Fraction of the training data held out when no validation file is given."},
   };
 }
@@ -256,6 +262,10 @@ TrainConfig parse_train_config(std::string_view yaml, const std::string& origin,
   c.model = str("model");
   c.output_dir = str("output_dir");
   c.method = str("method");
+  c.adapter = str("adapter");
+  c.prompt_format = str("prompt_format");
+  c.data.format = str("data.format");
+  c.data.system_prompt = str("data.system_prompt");
   c.lora.r = integer("lora.r");
   c.lora.lora_alpha = num("lora.lora_alpha");
   c.lora.lora_dropout = num("lora.lora_dropout");

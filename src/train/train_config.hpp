@@ -50,12 +50,15 @@ struct DataConfig {
   std::string train;
   std::string validation;
   double validation_split = 0.0;
+  std::string format;         // auto | chat | function_calling
+  std::string system_prompt;  // file with the system message template ("" = none)
 };
 
 struct TrainConfig {
   std::string model;
   std::string output_dir;
   std::string method;
+  std::string adapter;  // a PEFT adapter folder to continue from ("" = a fresh adapter)
   LoraSettings lora;
   OptimizerConfig optimizer;
   double learning_rate = 0;
@@ -79,6 +82,7 @@ struct TrainConfig {
   std::string train_on;
   std::string pad_token;
   std::string chat_template;
+  std::string prompt_format;  // definitions_in_prompt | functional_tokens
   DataConfig data;
 
   std::string resolved_yaml;  // the whole configuration after defaults and overrides

@@ -27,7 +27,10 @@ class LoraSet final : public TrainableSet {
     if (method_ == "qlora") {
       // The base becomes NF4 before any adapter reads it, so DoRA's norms see the quantized weights
       // that forward uses, as with bitsandbytes.
-      fail("method: qlora is not available yet (NF4 base weights are being wired); use lora or dora");
+      const int64_t bytes = weights->quantize_linears_nf4();
+      const int64_t count = weights->nf4_parameters();
+      log::info("qlora: {} base parameters in NF4 with double quantization, {:.1f} MiB ({:.3f} bytes per parameter)", count,
+                static_cast<double>(bytes) / (1 << 20), count > 0 ? static_cast<double>(bytes) / static_cast<double>(count) : 0.0);
     }
     std::shared_ptr<const ModelWeights> base = std::move(weights);
     if (!initial_adapter.empty()) {
@@ -96,6 +99,64 @@ class LoraSet final : public TrainableSet {
   std::unique_ptr<peft::LoraModel> lora_;
 };
 
+// Full fine-tuning: every tensor of the model is an f32 parameter updated in place (the kernels read
+// the same floats the optimizer writes).
+class FullSet final : public TrainableSet {
+ public:
+  explicit FullSet(std::shared_ptr<ModelWeights> weights) : weights_(std::move(weights)) {
+    fingerprint_ = model_fingerprint(*weights_);
+    for (size_t i = 0; i < weights_->size(); ++i) values_.push_back(weights_->trainable_values(i));
+  }
+
+  void attach(Transformer& model) override { model.set_all_trainable(true); }
+
+  std::vector<NamedParameter> parameters(Transformer& model) override {
+    std::vector<NamedParameter> out;
+    for (size_t i = 0; i < values_.size(); ++i) out.push_back({(*weights_)[i].spec.hf_name, values_[i], model.gradient(i)});
+    return out;
+  }
+
+  std::vector<std::span<float>> gradients(Transformer& model) override {
+    std::vector<std::span<float>> out;
+    for (size_t i = 0; i < values_.size(); ++i) out.push_back(model.gradient(i));
+    return out;
+  }
+
+  void zero_gradients(Transformer& model) override { model.zero_gradients(); }
+
+  // Checkpoints keep f32 so a resume continues from exactly the same values.
+  void save(const std::filesystem::path& dir, Transformer&) override { save_hf_model(*weights_, dir, /*as_f32=*/true); }
+
+  void load(const std::filesystem::path& dir, Transformer&) override {
+    const auto file = safetensors::Model::open(dir);
+    for (size_t i = 0; i < values_.size(); ++i) {
+      const std::string& name = (*weights_)[i].spec.hf_name;
+      const auto* entry = file.find(name);
+      if (!entry) fail("{}: tensor '{}' is missing", dir.string(), name);
+      if (entry->dtype != DType::F32 || static_cast<size_t>(shape_numel(entry->shape)) != values_[i].size())
+        fail("{}: tensor '{}' is {} {}, expected F32 {}", dir.string(), name, dtype_name(entry->dtype),
+             shape_string(entry->shape), shape_string((*weights_)[i].spec.shape));
+      const auto bytes = file.tensor(name).bytes();
+      std::memcpy(values_[i].data(), bytes.data(), bytes.size());
+    }
+  }
+
+  // The result is a Hugging Face model folder in the base model's dtype.
+  void save_result(const std::filesystem::path& dir, Transformer&) override { save_hf_model(*weights_, dir); }
+
+  Json identity() const override { return Json{{"method", "full"}}; }
+
+  int64_t parameter_count() override {
+    int64_t total = 0;
+    for (const auto& v : values_) total += static_cast<int64_t>(v.size());
+    return total;
+  }
+
+ private:
+  std::shared_ptr<ModelWeights> weights_;
+  std::vector<std::span<float>> values_;
+};
+
 }  // namespace
 
 std::string model_fingerprint(const ModelWeights& weights) {
@@ -135,7 +196,7 @@ std::unique_ptr<TrainableSet> make_trainable_set(const TrainConfig& config, std:
     return std::make_unique<LoraSet>(config, std::move(weights), initial_adapter);
   if (config.method == "full") {
     if (!initial_adapter.empty()) fail("--adapter: continuing from an adapter needs method lora, dora or qlora, not full");
-    fail("method: full is not available yet (needs writable base weights); use lora or dora");
+    return std::make_unique<FullSet>(std::move(weights));
   }
   fail("method: unknown '{}' (expected full, lora, dora or qlora)", config.method);
 }
