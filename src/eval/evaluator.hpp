@@ -1,0 +1,98 @@
+#pragma once
+// Evaluating a model on function-calling examples: for each example, the conversation up to its last
+// assistant turn is rendered with the chat template (earlier assistant turns with their expected
+// calls, in the chosen prompt format) plus the generation prompt; a Generator completes it; the
+// completion is parsed (eval/call_parser.hpp) and scored against that turn's expected calls
+// (eval/call_matching.hpp, eval/metrics.hpp).
+//
+// The Generator is an interface so that tests can script the model's replies; TransformerGenerator
+// is the real one: greedy decoding, stop at an end-of-sequence id, at most max_new_tokens.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "chat/chat_template.hpp"
+#include "data/chat_format.hpp"
+#include "eval/call_parser.hpp"
+#include "eval/metrics.hpp"
+#include "model/transformer.hpp"
+
+namespace slmtune::tokenizer {
+class Tokenizer;
+}
+
+namespace slmtune::eval {
+
+struct Completion {
+  std::string text;
+  QueryCost cost;
+};
+
+class Generator {
+ public:
+  virtual ~Generator() = default;
+  // Completes the rendered prompt text.
+  virtual Completion complete(const std::string& prompt) = 0;
+};
+
+struct GeneratorOptions {
+  int64_t max_new_tokens = 256;
+  std::vector<int32_t> eos_ids;
+  // Text that ends a reply as EOS does (an end-of-turn marker that is not an EOS id).
+  std::vector<std::string> stop_strings;
+};
+
+// Greedy decoding with a KV cache. The prompt is tokenized as `slmtune chat` does (special tokens in
+// the text recognised, none added: the template writes them). The reply is decoded with special
+// tokens kept, so that <tool_call> or <fn_NAME> tokens reach the parser. The transformer may have
+// adapters attached; `tokenizer` must outlive the generator.
+class TransformerGenerator final : public Generator {
+ public:
+  TransformerGenerator(Transformer& transformer, const tokenizer::Tokenizer& tokenizer, GeneratorOptions options);
+  Completion complete(const std::string& prompt) override;
+
+ private:
+  Transformer& transformer_;
+  const tokenizer::Tokenizer& tokenizer_;
+  GeneratorOptions options_;
+};
+
+// End-of-turn markers a template writes after an assistant message (<|im_end|>, <|eot_id|>, <|end|>,
+// the eos token) that appear in its source: generation stops on them even when the model's EOS ids
+// miss them.
+std::vector<std::string> end_of_turn_strings(const chat::ChatTemplate& chat_template);
+
+struct EvalOptions {
+  data::PromptFormat format = data::PromptFormat::definitions_in_prompt;
+  std::string confusion_argument = "emergency_type";
+};
+
+// The prompt that asks for `example`'s last assistant turn. Fails (one line naming the example) when
+// the example has no assistant turn.
+std::string render_eval_prompt(const data::Example& example, const chat::ChatTemplate& chat_template,
+                               const EvalOptions& options);
+
+struct RowResult {
+  size_t index = 0;  // into the examples
+  std::string prompt;
+  Completion completion;
+  ParsedOutput parsed;
+  TurnScore score;
+};
+// Called after each example with the running metrics.
+using RowCallback = std::function<void(const RowResult& row, const EvalMetrics& so_far)>;
+
+EvalMetrics evaluate(const std::vector<data::Example>& examples, const chat::ChatTemplate& chat_template,
+                     Generator& generator, const EvalOptions& options, const RowCallback& on_row = {});
+
+// What the trainer's TaskEvaluator is (train/trainer.hpp): metrics of the model as it stands.
+using TaskEvaluatorFunction = std::function<std::map<std::string, double>(Transformer&)>;
+// Greedy generation over `examples` with whatever adapters the transformer has attached; returns
+// metrics_to_map (exact_match, ..., n). `tokenizer` must outlive the returned function.
+TaskEvaluatorFunction make_task_evaluator(const tokenizer::Tokenizer& tokenizer, chat::ChatTemplate chat_template,
+                                          std::vector<data::Example> examples, EvalOptions options,
+                                          GeneratorOptions generator_options);
+
+}  // namespace slmtune::eval
