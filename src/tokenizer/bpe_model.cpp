@@ -58,10 +58,39 @@ Vocabulary Vocabulary::from_pairs(const std::vector<std::pair<std::string, Token
   return vocab;
 }
 
+void BpeModel::MergeTable::reserve(size_t count) {
+  size_t capacity = 16;
+  int bits = 4;
+  while (capacity < count * 2) capacity <<= 1, ++bits;  // at most half full
+  slots_.assign(capacity, Slot{});
+  mask_ = capacity - 1;
+  shift_ = 64 - bits;
+  size_ = 0;
+}
+
+void BpeModel::MergeTable::insert(uint64_t key, MergeTarget target) {
+  if ((size_ + 1) * 2 > slots_.size()) {
+    std::vector<Slot> old = std::move(slots_);
+    reserve(std::max<size_t>(16, (size_ + 1) * 2));
+    for (const Slot& slot : old)
+      if (slot.key != kEmpty) insert(slot.key, slot.target);
+  }
+  for (size_t i = slot_of(key);; i = (i + 1) & mask_) {
+    Slot& slot = slots_[i];
+    if (slot.key == key) return;
+    if (slot.key == kEmpty) {
+      slot.key = key;
+      slot.target = target;
+      ++size_;
+      return;
+    }
+  }
+}
+
 BpeModel::BpeModel(Vocabulary vocabulary, const std::vector<MergeRule>& merges, BpeOptions options, const std::string& origin)
-    : vocabulary_(std::move(vocabulary)), options_(std::move(options)) {
+    : vocabulary_(std::move(vocabulary)), options_(std::move(options)), cache_(kCacheCapacity, kCacheablePieceBytes) {
   const size_t prefix = options_.continuing_subword_prefix.size();
-  merges_.reserve(merges.size() * 2);
+  merges_.reserve(merges.size());
   for (size_t i = 0; i < merges.size(); ++i) {
     const MergeRule& rule = merges[i];
     const auto left = vocabulary_.find(rule.left);
@@ -78,7 +107,18 @@ BpeModel::BpeModel(Vocabulary vocabulary, const std::vector<MergeRule>& merges, 
     const auto merged = vocabulary_.find(joined);
     if (!merged) fail("{}: merge {} ({:?} {:?}) makes {:?}, which is not in the vocabulary", origin, i, rule.left, rule.right, joined);
     // The first rule for a pair wins, as in HF where a later duplicate never fires.
-    merges_.emplace(pair_key(*left, *right), MergeTarget{rule.rank, *merged});
+    merges_.insert(pair_key(*left, *right), MergeTarget{rule.rank, *merged});
+  }
+  if (options_.continuing_subword_prefix.empty() && options_.end_of_word_suffix.empty()) {
+    character_ids_.assign(0x10000, -1);
+    for (size_t id = 0; id < vocabulary_.tokens.size(); ++id) {
+      const std::string& token = vocabulary_.tokens[id];
+      if (token.empty() || utf8_length(static_cast<unsigned char>(token[0])) != token.size() || !is_valid_utf8(token)) continue;
+      size_t pos = 0;
+      const char32_t cp = next_code_point(token, pos);
+      // The vocabulary's own id for the string wins (GGUF files may repeat a string).
+      if (cp < character_ids_.size() && vocabulary_.find(token) == static_cast<TokenId>(id)) character_ids_[cp] = static_cast<TokenId>(id);
+    }
   }
   if (options_.unk_token) {
     unk_id_ = vocabulary_.find(*options_.unk_token);
@@ -101,7 +141,7 @@ BpeModel::BpeModel(Vocabulary vocabulary, const std::vector<MergeRule>& merges, 
 std::vector<std::pair<std::string, std::string>> BpeModel::merges_in_rank_order() const {
   std::vector<std::pair<uint32_t, uint64_t>> ranked;
   ranked.reserve(merges_.size());
-  for (const auto& [key, target] : merges_) ranked.emplace_back(target.rank, key);
+  merges_.for_each([&](uint64_t key, const MergeTarget& target) { ranked.emplace_back(target.rank, key); });
   std::sort(ranked.begin(), ranked.end());
   std::vector<std::pair<std::string, std::string>> out;
   out.reserve(ranked.size());
@@ -125,8 +165,32 @@ void BpeModel::encode(std::string_view piece, std::vector<TokenId>& out) const {
   encode_word(piece.substr(begin), out);
 }
 
+std::optional<TokenId> BpeModel::character_id(std::string_view character) const {
+  if (!character_ids_.empty()) {
+    const auto* b = reinterpret_cast<const unsigned char*>(character.data());
+    char32_t cp = 0x110000;
+    if (character.size() == 1) cp = b[0];
+    else if (character.size() == 2 && (b[1] & 0xC0) == 0x80) cp = (char32_t(b[0] & 0x1F) << 6) | (b[1] & 0x3F);
+    else if (character.size() == 3 && (b[1] & 0xC0) == 0x80 && (b[2] & 0xC0) == 0x80)
+      cp = (char32_t(b[0] & 0x0F) << 12) | (char32_t(b[1] & 0x3F) << 6) | (b[2] & 0x3F);
+    if (cp < character_ids_.size()) {
+      const TokenId id = character_ids_[cp];
+      if (id < 0) return std::nullopt;
+      return id;
+    }
+  }
+  return vocabulary_.find(character);
+}
+
 void BpeModel::encode_word(std::string_view piece, std::vector<TokenId>& out) const {
   if (piece.empty()) return;
+  // One character: nothing to merge, nothing worth caching.
+  if (!character_ids_.empty() && utf8_length(static_cast<unsigned char>(piece[0])) == piece.size()) {
+    if (const auto id = character_id(piece)) {
+      out.push_back(*id);
+      return;
+    }
+  }
   if (options_.ignore_merges) {
     if (const auto id = vocabulary_.find(piece)) {
       out.push_back(*id);
@@ -139,16 +203,12 @@ void BpeModel::encode_word(std::string_view piece, std::vector<TokenId>& out) co
   }
   {
     std::lock_guard lock(cache_mutex_);
-    const auto it = cache_.find(piece);
-    if (it != cache_.end()) {
-      out.insert(out.end(), it->second.begin(), it->second.end());
-      return;
-    }
+    if (cache_.lookup(piece, out)) return;
   }
   const size_t first = out.size();
   encode_uncached(piece, out);
   std::lock_guard lock(cache_mutex_);
-  if (cache_.size() < kCacheCapacity) cache_.emplace(std::string(piece), std::vector<TokenId>(out.begin() + first, out.end()));
+  cache_.insert(piece, std::span<const TokenId>(out).subspan(first));
 }
 
 void BpeModel::encode_uncached(std::string_view piece, std::vector<TokenId>& out) const {
@@ -175,7 +235,7 @@ void BpeModel::encode_uncached(std::string_view piece, std::vector<TokenId>& out
       if (pos == piece.size()) scratch += options_.end_of_word_suffix;
       lookup = scratch;
     }
-    if (const auto id = vocabulary_.find(lookup)) {
+    if (const auto id = lookup.data() == character.data() ? character_id(lookup) : vocabulary_.find(lookup)) {
       if (pending_unk >= 0) add(pending_unk), pending_unk = -1;
       add(*id);
       continue;
@@ -201,8 +261,8 @@ void BpeModel::encode_uncached(std::string_view piece, std::vector<TokenId>& out
   const auto consider = [&](int left) {
     const int right = symbols[left].next;
     if (right < 0) return;
-    const auto it = merges_.find(pair_key(symbols[left].id, symbols[right].id));
-    if (it != merges_.end()) queue.push({it->second.rank, left, it->second.merged});
+    if (const MergeTarget* target = merges_.find(pair_key(symbols[left].id, symbols[right].id)))
+      queue.push({target->rank, left, target->merged});
   };
   for (int i = 0; i + 1 < static_cast<int>(symbols.size()); ++i) consider(i);
 
@@ -212,8 +272,8 @@ void BpeModel::encode_uncached(std::string_view piece, std::vector<TokenId>& out
     Symbol& left = symbols[top.position];
     if (!left.alive || left.next < 0) continue;
     // Stale entry: one side has merged with something else since it was queued.
-    const auto it = merges_.find(pair_key(left.id, symbols[left.next].id));
-    if (it == merges_.end() || it->second.merged != top.merged) continue;
+    const MergeTarget* target = merges_.find(pair_key(left.id, symbols[left.next].id));
+    if (target == nullptr || target->merged != top.merged) continue;
     Symbol& right = symbols[left.next];
     right.alive = false;
     left.id = top.merged;

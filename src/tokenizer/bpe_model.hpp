@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "tokenizer/model.hpp"
+#include "tokenizer/piece_cache.hpp"
 
 namespace slmtune::tokenizer {
 
@@ -45,12 +46,50 @@ class BpeModel final : public Model {
   static uint64_t pair_key(TokenId left, TokenId right) {
     return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
   }
+  // Open-addressing map from a token pair to its merge: the lookup every merge step makes, so it
+  // avoids std::unordered_map's node chasing.
+  class MergeTable {
+   public:
+    void reserve(size_t count);
+    // Keeps the first target for a key (a later duplicate rule never fires in HF).
+    void insert(uint64_t key, MergeTarget target);
+    const MergeTarget* find(uint64_t key) const {
+      if (slots_.empty()) return nullptr;
+      for (size_t i = slot_of(key);; i = (i + 1) & mask_) {
+        const Slot& slot = slots_[i];
+        if (slot.key == key) return &slot.target;
+        if (slot.key == kEmpty) return nullptr;
+      }
+    }
+    size_t size() const { return size_; }
+    template <class Visit>
+    void for_each(Visit&& visit) const {
+      for (const Slot& slot : slots_)
+        if (slot.key != kEmpty) visit(slot.key, slot.target);
+    }
+
+   private:
+    static constexpr uint64_t kEmpty = ~uint64_t{0};  // the pair (-1, -1), never a real one
+    struct Slot {
+      uint64_t key = kEmpty;
+      MergeTarget target{};
+    };
+    size_t slot_of(uint64_t key) const { return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_) & mask_; }
+    std::vector<Slot> slots_;
+    size_t mask_ = 0, size_ = 0;
+    int shift_ = 64;
+  };
   void encode_uncached(std::string_view piece, std::vector<TokenId>& out) const;
   void encode_word(std::string_view piece, std::vector<TokenId>& out) const;
+  // The id of the one-character token `character`, through the code-point table when it covers it.
+  std::optional<TokenId> character_id(std::string_view character) const;
 
   Vocabulary vocabulary_;
   BpeOptions options_;
-  std::unordered_map<uint64_t, MergeTarget> merges_;
+  MergeTable merges_;
+  // Ids of single-character tokens by code point (BMP, -1 when none), so that splitting a word
+  // into characters needs no string hashing. Empty when a prefix/suffix option changes the lookup.
+  std::vector<TokenId> character_ids_;
   std::optional<TokenId> unk_id_;
   std::array<TokenId, 256> byte_ids_{};  // <0xXX> tokens, -1 where absent
   bool all_bytes_present_ = false;
@@ -61,7 +100,7 @@ class BpeModel final : public Model {
 
   // Pre-token → ids. Text repeats words constantly, so this removes most of the merge work.
   mutable std::mutex cache_mutex_;
-  mutable std::unordered_map<std::string, std::vector<TokenId>, StringHash, std::equal_to<>> cache_;
+  mutable PieceCache cache_;
 };
 
 }  // namespace slmtune::tokenizer

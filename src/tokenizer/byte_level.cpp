@@ -26,21 +26,33 @@ struct ByteTables {
   }
 };
 
-const ByteTables& tables() {
-  static const ByteTables instance;
-  return instance;
-}
+// Built before main (nothing else at static-initialization time maps bytes), so the per-piece
+// calls below need no thread-safe initialization guard.
+const ByteTables kTables;
+
+const ByteTables& tables() { return kTables; }
 
 }  // namespace
 
 const std::string& byte_to_unicode(uint8_t byte) { return tables().to_unicode[byte]; }
 
-void append_bytes_as_unicode(std::string& out, std::string_view text) {
-  const ByteTables& t = tables();
+size_t write_bytes_as_unicode(char* out, std::string_view text) {
+  // Every stand-in is at most 2 bytes: write both and advance by the real length (a per-byte
+  // append costs several times more; this runs on every byte of byte-level input).
+  char* write = out;
   for (char c : text) {
     const auto b = static_cast<uint8_t>(c);
-    out.append(t.packed[b].data(), t.packed_length[b]);
+    write[0] = kTables.packed[b][0];
+    write[1] = kTables.packed[b][1];
+    write += kTables.packed_length[b];
   }
+  return static_cast<size_t>(write - out);
+}
+
+void append_bytes_as_unicode(std::string& out, std::string_view text) {
+  const size_t old_size = out.size();
+  out.resize(old_size + 2 * text.size());
+  out.resize(old_size + write_bytes_as_unicode(out.data() + old_size, text));
 }
 
 std::string bytes_to_unicode(std::string_view text) {

@@ -107,10 +107,7 @@ Tokenizer load_gguf_tokenizer(const std::filesystem::path& path) {
     const std::string pre = file.find("tokenizer.ggml.pre") ? file.get_string("tokenizer.ggml.pre") : "default";
     BpeOptions options;
     options.ignore_merges = pre_tokenizer_ignores_merges(pre);
-    std::vector<std::unique_ptr<PreTokenizer>> steps;
-    for (const auto& pattern : pre_tokenizer_patterns(pre, origin)) steps.push_back(isolated_regex_split(pattern, origin));
-    steps.push_back(byte_level_pre_tokenizer(false, false));
-    parts.pre_tokenizer = sequence_pre_tokenizer(std::move(steps));
+    parts.pre_tokenizer = byte_level_with_patterns(pre_tokenizer_patterns(pre, origin), origin);
     parts.model = std::make_unique<BpeModel>(std::move(vocabulary), merges, options, origin + ": tokenizer.ggml.merges");
     parts.decoder = byte_level_decoder();
     parts.config.gguf_pre = pre;

@@ -43,11 +43,7 @@ Tokenizer load_gpt2_files(const std::filesystem::path& vocab_json, const std::fi
   options.ignore_merges = pre_tokenizer_ignores_merges(pre);
   TokenizerParts parts;
   parts.model = std::make_unique<BpeModel>(Vocabulary::from_pairs(pairs, origin), merges, options, merges_origin);
-  const std::vector<std::string> patterns = pre_tokenizer_patterns(pre, origin);
-  std::vector<std::unique_ptr<PreTokenizer>> steps;
-  for (const auto& pattern : patterns) steps.push_back(isolated_regex_split(pattern, origin));
-  steps.push_back(byte_level_pre_tokenizer(false, false));
-  parts.pre_tokenizer = sequence_pre_tokenizer(std::move(steps));
+  parts.pre_tokenizer = byte_level_with_patterns(pre_tokenizer_patterns(pre, origin), origin);
   parts.decoder = byte_level_decoder();
   parts.config.gguf_pre = std::string(pre);
   return Tokenizer(std::move(parts));

@@ -16,9 +16,20 @@ namespace {
 // Streams the pieces `regex` cuts `text` into; `invert` swaps what counts as the delimiter.
 void split_with_regex(const Regex& regex, SplitBehavior behavior, bool invert, std::string_view text, bool at_start,
                       const PieceSink& sink) {
-  bool first = at_start;
+  if (behavior == SplitBehavior::isolated) {
+    // Matches and the text between them are all pieces (so `invert` changes nothing). This is
+    // every byte-level tokenizer's split, so it skips the assembler's indirection.
+    size_t last = 0;
+    regex.for_each_match(text, [&](size_t begin, size_t end) {
+      if (begin > last) sink(text.substr(last, begin - last), at_start && last == 0);
+      sink(text.substr(begin, end - begin), at_start && begin == 0);
+      last = end;
+    });
+    if (last < text.size()) sink(text.substr(last), at_start && last == 0);
+    return;
+  }
   PieceAssembler assembler(behavior, [&](size_t begin, size_t end) {
-    sink(text.substr(begin, end - begin), first && begin == 0);
+    sink(text.substr(begin, end - begin), at_start && begin == 0);
   });
   size_t last = 0;
   regex.for_each_match(text, [&](size_t begin, size_t end) {
@@ -28,7 +39,6 @@ void split_with_regex(const Regex& regex, SplitBehavior behavior, bool invert, s
   });
   if (last < text.size()) assembler.region(last, text.size(), invert);
   assembler.finish(text.size());
-  first = false;
 }
 
 class RegexSplit final : public PreTokenizer {
@@ -50,6 +60,8 @@ class ByteLevel final : public PreTokenizer {
   ByteLevel(bool add_prefix_space, bool use_regex) : add_prefix_space_(add_prefix_space) {
     if (use_regex) regex_ = std::make_unique<Regex>(kGpt2Pattern, "ByteLevel");
   }
+  ByteLevel(const std::string& pattern, const std::string& origin)
+      : add_prefix_space_(false), regex_(std::make_unique<Regex>(pattern, origin)) {}
   void pre_tokenize(std::string_view text, bool at_start, const PieceSink& sink) const override {
     std::string prefixed;
     if (add_prefix_space_ && (text.empty() || text.front() != ' ')) {
@@ -58,11 +70,10 @@ class ByteLevel final : public PreTokenizer {
       prefixed.append(text);
       text = prefixed;
     }
-    std::string mapped;  // reused across pieces
+    std::string mapped;  // reused across pieces; only grows
     const auto emit_mapped = [&](std::string_view piece, bool piece_at_start) {
-      mapped.clear();
-      append_bytes_as_unicode(mapped, piece);
-      sink(mapped, piece_at_start);
+      if (mapped.size() < 2 * piece.size()) mapped.resize(2 * piece.size());
+      sink(std::string_view(mapped.data(), write_bytes_as_unicode(mapped.data(), piece)), piece_at_start);
     };
     if (regex_) split_with_regex(*regex_, SplitBehavior::isolated, false, text, at_start, emit_mapped);
     else if (!text.empty()) emit_mapped(text, at_start);
@@ -115,13 +126,20 @@ class Sequence final : public PreTokenizer {
   void pre_tokenize(std::string_view text, bool at_start, const PieceSink& sink) const override { run(0, text, at_start, sink); }
 
  private:
+  struct Stage {
+    const Sequence* self;
+    size_t step;
+    const PieceSink* sink;
+  };
   void run(size_t step, std::string_view text, bool at_start, const PieceSink& sink) const {
     if (step == steps_.size()) {
       sink(text, at_start);
       return;
     }
-    steps_[step]->pre_tokenize(text, at_start, [&](std::string_view piece, bool piece_at_start) {
-      run(step + 1, piece, piece_at_start, sink);
+    // The lambda captures one pointer so std::function stores it inline: no allocation per piece.
+    const Stage next{this, step + 1, &sink};
+    steps_[step]->pre_tokenize(text, at_start, [stage = &next](std::string_view piece, bool piece_at_start) {
+      stage->self->run(stage->step, piece, piece_at_start, *stage->sink);
     });
   }
   std::vector<std::unique_ptr<PreTokenizer>> steps_;
@@ -152,6 +170,13 @@ std::unique_ptr<PreTokenizer> isolated_regex_split(const std::string& pattern, c
 }
 std::unique_ptr<PreTokenizer> byte_level_pre_tokenizer(bool add_prefix_space, bool use_regex) {
   return std::make_unique<ByteLevel>(add_prefix_space, use_regex);
+}
+std::unique_ptr<PreTokenizer> byte_level_with_patterns(const std::vector<std::string>& patterns, const std::string& origin) {
+  if (patterns.size() == 1) return std::make_unique<ByteLevel>(patterns.front(), origin);
+  std::vector<std::unique_ptr<PreTokenizer>> steps;
+  for (const auto& pattern : patterns) steps.push_back(isolated_regex_split(pattern, origin));
+  steps.push_back(byte_level_pre_tokenizer(false, false));
+  return sequence_pre_tokenizer(std::move(steps));
 }
 std::unique_ptr<PreTokenizer> sequence_pre_tokenizer(std::vector<std::unique_ptr<PreTokenizer>> steps) {
   return std::make_unique<Sequence>(std::move(steps));

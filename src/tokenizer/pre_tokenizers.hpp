@@ -32,6 +32,9 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const JsonValue& spec, const st
 // A regex split keeping both matches and the text between them as pieces ("Isolated").
 std::unique_ptr<PreTokenizer> isolated_regex_split(const std::string& pattern, const std::string& origin);
 std::unique_ptr<PreTokenizer> byte_level_pre_tokenizer(bool add_prefix_space, bool use_regex);
+// Isolated splits by each of `patterns` in turn, then the byte-level map (GGUF's and GPT-2 files'
+// pre-tokenizers); one pattern gives a single fused step.
+std::unique_ptr<PreTokenizer> byte_level_with_patterns(const std::vector<std::string>& patterns, const std::string& origin);
 std::unique_ptr<PreTokenizer> sequence_pre_tokenizer(std::vector<std::unique_ptr<PreTokenizer>> steps);
 
 // The pattern GPT-2 (and HF's ByteLevel with use_regex) splits on.
