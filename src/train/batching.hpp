@@ -4,10 +4,9 @@
 // Padding is on the right: padded positions get the pad id, attention_mask 0 and label -100, so
 // a pad id equal to EOS never masks the real EOS (masks come from positions, not ids).
 //
-// Packing several samples into one row is NOT offered yet: the attention kernel takes a causal
-// mask plus a key padding mask only, so tokens of a packed sample would attend to the samples
-// before it. Packing stays disabled until attention accepts per-row segment ids (block-diagonal
-// causal masks); see docs/config.md.
+// Packing puts several samples into one row, each its own segment (Batch::segment_ids): attention
+// is block-diagonal causal, positions restart per sample and no target crosses from one sample into
+// the next, so a packed sample computes exactly what it computes alone, with less padding.
 #include <array>
 #include <cstdint>
 #include <span>
@@ -21,6 +20,12 @@ namespace slmtune::train {
 
 // All samples padded to the longest one.
 Batch make_padded_batch(std::span<const Sample* const> samples, int32_t pad_id);
+
+// Samples packed greedily, in order, into rows of at most max_len tokens: a sample that does not fit
+// in the current row starts the next one. Segment ids count the samples of a row from 0; the row's
+// tail is padding (pad id, mask 0, label -100, segment -1). seq_len is the fullest row's length. A
+// sample longer than max_len is an error (truncation belongs before batching).
+Batch make_packed_batch(std::span<const Sample* const> samples, int64_t max_len, int32_t pad_id);
 
 // A shuffled pass over n samples per epoch, drawn from a seeded Rng. Its full state (Rng, epoch,
 // cursor, the current permutation's seed) can be saved and restored, so a resumed run visits the
