@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Rebuilds the bundled base model models/maritime-lm from nothing but this repository: generates the
+# corpus (templated maritime radio/boating text + the assistant's synthetic conversations, deduplicated
+# against the maritime validation and test splits), trains a byte-level BPE tokenizer on it, and
+# pretrains a small Llama-architecture model from a seeded random init with `slmtune pretrain`.
+#
+#   bash scripts/make-bundled-model.sh            # ~20 min on 2 cores
+#   EPOCHS=1 bash scripts/make-bundled-model.sh   # shorter, for a quick look
+#
+# Everything is seeded: the same commit and thread count give the same model. Intermediate files go to
+# runs/maritime-lm-build/ (WORK=...); the model directory is overwritten.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+slmtune=${SLMTUNE:-build/slmtune}
+if [ ! -x "$slmtune" ]; then
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build -j"$(nproc)" --target slmtune
+fi
+corpus=models/maritime-lm/corpus
+maritime=examples/maritime
+work=${WORK:-runs/maritime-lm-build}
+out=${OUT:-models/maritime-lm}
+threads=${THREADS:-2}
+rm -rf "$work"
+mkdir -p "$work/tokenizer"
+
+echo "== corpus"
+python3 "$corpus/generate_text.py" --seed 1 --documents "${TEXT_DOCUMENTS:-1500}" --out "$work/text.txt"
+# Several small synth runs rather than one large one: each run draws the cases evenly before any case
+# runs out of distinct queries, and the same query comes back with other positions in other runs.
+chats=()
+for seed in $(seq 1 "${SYNTH_RUNS:-6}"); do
+  "$slmtune" data synth "$corpus/chat.yaml" -n 560 --seed "$seed" --out "$work/synth-$seed.csv" \
+    --exclude "$maritime/data/validation.csv" --exclude "$maritime/data/test.csv"
+  chats+=("$work/synth-$seed.csv")
+done
+
+echo "== tokenizer"
+python3 "$corpus/tokenizer_text.py" --system "$maritime/system_prompt.txt" --out "$work/chats.txt" "${chats[@]}"
+# Special tokens are reserved, not learnt: keep their spellings out of the merge statistics.
+sed -E 's/<\|endoftext\|>|<\|im_start\|>|<\|im_end\|>|<tool_call>|<\/tool_call>/\n/g' \
+  "$work/text.txt" "$work/chats.txt" > "$work/tokenizer-text.txt"
+"$slmtune" tokenizer train --vocab-size 2048 --special '<|endoftext|>' --special '<|im_start|>' \
+  --special '<|im_end|>' --special '<|pad|>' --special '<tool_call>' --special '</tool_call>' \
+  -o "$work/tokenizer/tokenizer.json" "$work/tokenizer-text.txt"
+python3 - "$corpus/chat_template.jinja" "$work/tokenizer/tokenizer_config.json" <<'PY'
+import json, sys
+template = open(sys.argv[1], encoding="utf-8").read()
+config = {"tokenizer_class": "PreTrainedTokenizerFast", "bos_token": "<|endoftext|>", "eos_token": "<|im_end|>",
+          "pad_token": "<|pad|>", "unk_token": None, "add_bos_token": False, "add_eos_token": False,
+          "model_max_length": 1024, "padding_side": "right", "clean_up_tokenization_spaces": False,
+          "chat_template": template}
+with open(sys.argv[2], "w", encoding="utf-8") as f:
+    json.dump(config, f, indent=2, ensure_ascii=False)
+    f.write("\n")
+PY
+
+echo "== pretraining"
+"$slmtune" --threads "$threads" pretrain --config "$corpus/config.json" --tokenizer "$work/tokenizer" \
+  --corpus "$work/text.txt" --chat "${chats[@]}" --system-file "$maritime/system_prompt.txt" \
+  --out "$out" --run-dir "$work/run" --seq-len 640 --batch-size 8 --lr 2e-3 --warmup-steps 30 \
+  --epochs "${EPOCHS:-2}" --seed 1 --dtype bf16
+ls -l "$out"
