@@ -142,6 +142,41 @@ size_t json_count(const JsonValue& spec, const char* key, const std::string& pat
   return static_cast<size_t>(value);
 }
 
+// WordPiece: continuation pieces lose their prefix and join the previous piece, other pieces get a
+// space before them; `cleanup` undoes the spaces BERT-style tokenization put before punctuation
+// and English contractions (HF's clean_up_tokenization, applied to each token as HF does).
+// With a `word_mark` (GGUF's phantom space) it is the other way round: pieces that start a word
+// carry the mark and continuations carry nothing; "[…]" tokens are whole words.
+class WordPieceDecoder final : public Decoder {
+ public:
+  WordPieceDecoder(std::string prefix, std::string word_mark, bool cleanup)
+      : prefix_(std::move(prefix)), word_mark_(std::move(word_mark)), cleanup_(cleanup) {}
+  void decode_chain(std::vector<std::string>& tokens) const override {
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      std::string& token = tokens[i];
+      bool starts_word = true;
+      if (!word_mark_.empty()) {
+        if (token.compare(0, word_mark_.size(), word_mark_) == 0) token.erase(0, word_mark_.size());
+        else starts_word = token.size() >= 2 && token.front() == '[' && token.back() == ']';
+      } else if (!prefix_.empty() && token.compare(0, prefix_.size(), prefix_) == 0) {
+        if (i > 0) token.erase(0, prefix_.size());
+        starts_word = false;
+      }
+      if (i > 0 && starts_word) token = " " + token;
+      if (cleanup_) {
+        static const std::pair<const char*, const char*> kRules[] = {
+            {" .", "."},     {" ?", "?"},     {" !", "!"},     {" ,", ","},     {" ' ", "'"},    {" n't", "n't"},
+            {" 'm", "'m"},   {" do not", " don't"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
+        for (const auto& [from, to] : kRules) replace_all(token, from, to);
+      }
+    }
+  }
+
+ private:
+  std::string prefix_, word_mark_;
+  bool cleanup_;
+};
+
 }  // namespace
 
 std::unique_ptr<Decoder> byte_level_decoder() { return std::make_unique<ByteLevelDecoder>(); }
@@ -153,6 +188,10 @@ std::unique_ptr<Decoder> sentencepiece_decoder(bool strip_leading_space) {
   steps.push_back(std::make_unique<Fuse>());
   if (strip_leading_space) steps.push_back(std::make_unique<Strip>(" ", 1, 0));
   return std::make_unique<Sequence>(std::move(steps));
+}
+
+std::unique_ptr<Decoder> wordpiece_decoder(std::string continuation_prefix, std::string word_mark, bool cleanup) {
+  return std::make_unique<WordPieceDecoder>(std::move(continuation_prefix), std::move(word_mark), cleanup);
 }
 
 std::unique_ptr<Decoder> make_decoder(const JsonValue& spec, const std::string& path) {
@@ -178,7 +217,9 @@ std::unique_ptr<Decoder> make_decoder(const JsonValue& spec, const std::string& 
     if (spec.contains("prepend_scheme")) strip_first = json_string(spec, "prepend_scheme", path) != "never";
     return std::make_unique<Metaspace>(json_string(spec, "replacement", path), strip_first);
   }
-  fail("{}: decoder type '{}' is not supported (supported: Sequence, ByteLevel, ByteFallback, Fuse, Strip, Replace, Metaspace)",
+  if (type == "WordPiece") return wordpiece_decoder(json_string_or(spec, "prefix", path, "##"), "", json_bool(spec, "cleanup", path, true));
+  fail("{}: decoder type '{}' is not supported (supported: Sequence, ByteLevel, ByteFallback, Fuse, Strip, Replace, Metaspace, "
+       "WordPiece)",
        path, type);
 }
 

@@ -20,5 +20,8 @@ std::unique_ptr<Decoder> make_decoder(const JsonValue& spec, const std::string& 
 std::unique_ptr<Decoder> byte_level_decoder();
 // SentencePiece-style: ▁ → space, <0xXX> → bytes, join, drop one leading space.
 std::unique_ptr<Decoder> sentencepiece_decoder(bool strip_leading_space);
+// HF's WordPiece decoder ("##" continuations); a non-empty `word_mark` reads GGUF's phantom-space
+// form instead ("▁" marks word starts, continuations are bare).
+std::unique_ptr<Decoder> wordpiece_decoder(std::string continuation_prefix, std::string word_mark, bool cleanup);
 
 }  // namespace slmtune::tokenizer

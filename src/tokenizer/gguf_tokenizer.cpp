@@ -10,6 +10,8 @@
 #include "tokenizer/gguf_token_types.hpp"
 #include "tokenizer/loaders.hpp"
 #include "tokenizer/utf8.hpp"
+#include "tokenizer/bert_text.hpp"
+#include "tokenizer/wordpiece_model.hpp"
 
 namespace slmtune::tokenizer {
 
@@ -74,7 +76,7 @@ Tokenizer load_gguf_tokenizer(const std::filesystem::path& path) {
   Vocabulary vocabulary = Vocabulary::from_pairs(pairs, origin + ": tokenizer.ggml.tokens", /*allow_repeated_strings=*/true);
 
   TokenizerParts parts;
-  bool add_bos_default = false;
+  bool add_bos_default = false, add_eos_default = false;
   if (model == "llama") {
     if (!file.find("tokenizer.ggml.scores")) fail("{}: metadata key 'tokenizer.ggml.scores' is missing (needed by a llama vocabulary)", origin);
     const std::vector<float> scores = file.get("tokenizer.ggml.scores").as_float_array();
@@ -112,9 +114,20 @@ Tokenizer load_gguf_tokenizer(const std::filesystem::path& path) {
     parts.decoder = byte_level_decoder();
     parts.config.gguf_pre = pre;
   } else if (model == "bert") {
-    fail("{}: tokenizer.ggml.model 'bert' (WordPiece) is not supported (supported: llama, gpt2)", origin);
+    // llama.cpp stores WordPiece vocabularies with a phantom space: "▁word" starts a word and a
+    // continuation drops its "##". The text goes through BERT's uncased normalization (the only
+    // kind llama.cpp supports) and pre-tokenizer.
+    WordPieceOptions options;
+    options.word_prefix = kSpace;
+    options.continuing_subword_prefix.clear();
+    if (const auto unk = optional_id(file, "tokenizer.ggml.unknown_token_id", tokens.size())) options.unk_token = tokens[*unk];
+    parts.normalizer = bert_normalizer(BertNormalizerOptions{});
+    parts.pre_tokenizer = bert_pre_tokenizer();
+    parts.model = std::make_unique<WordPieceModel>(std::move(vocabulary), std::move(options), origin);
+    parts.decoder = wordpiece_decoder("", kSpace, true);
+    add_bos_default = add_eos_default = true;  // [CLS] … [SEP]
   } else {
-    fail("{}: tokenizer.ggml.model '{}' is not supported (supported: llama, gpt2)", origin, model);
+    fail("{}: tokenizer.ggml.model '{}' is not supported (supported: llama, gpt2, bert)", origin, model);
   }
 
   // Control and unknown-type tokens are special; user-defined ones are plain added tokens, matched
@@ -131,14 +144,17 @@ Tokenizer load_gguf_tokenizer(const std::filesystem::path& path) {
   }
 
   TokenizerConfig& config = parts.config;
-  const auto bos = optional_id(file, "tokenizer.ggml.bos_token_id", tokens.size());
-  const auto eos = optional_id(file, "tokenizer.ggml.eos_token_id", tokens.size());
+  // BERT vocabularies name their sequence markers cls/seperator (sic, as llama.cpp spells the key).
+  auto bos = optional_id(file, "tokenizer.ggml.bos_token_id", tokens.size());
+  auto eos = optional_id(file, "tokenizer.ggml.eos_token_id", tokens.size());
+  if (!bos) bos = optional_id(file, "tokenizer.ggml.cls_token_id", tokens.size());
+  if (!eos) eos = optional_id(file, "tokenizer.ggml.seperator_token_id", tokens.size());
   if (bos) config.bos_token = tokens[*bos];
   if (eos) config.eos_token = tokens[*eos];
   if (const auto unk = optional_id(file, "tokenizer.ggml.unknown_token_id", tokens.size())) config.unk_token = tokens[*unk];
   if (const auto pad = optional_id(file, "tokenizer.ggml.padding_token_id", tokens.size())) config.pad_token = tokens[*pad];
   config.add_bos_token = file.find("tokenizer.ggml.add_bos_token") ? file.get_bool("tokenizer.ggml.add_bos_token") : add_bos_default;
-  config.add_eos_token = file.find("tokenizer.ggml.add_eos_token") ? file.get_bool("tokenizer.ggml.add_eos_token") : false;
+  config.add_eos_token = file.find("tokenizer.ggml.add_eos_token") ? file.get_bool("tokenizer.ggml.add_eos_token") : add_eos_default;
   if (*config.add_bos_token && !bos) fail("{}: tokenizer.ggml.add_bos_token is true but there is no bos_token_id", origin);
   if (*config.add_eos_token && !eos) fail("{}: tokenizer.ggml.add_eos_token is true but there is no eos_token_id", origin);
   parts.post_processor = bos_eos_post_processor(*config.add_bos_token ? bos : std::nullopt, *config.add_eos_token ? eos : std::nullopt);

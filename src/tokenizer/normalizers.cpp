@@ -1,6 +1,7 @@
 #include "tokenizer/normalizers.hpp"
 
 #include "core/error.hpp"
+#include "tokenizer/bert_text.hpp"
 #include "tokenizer/json_access.hpp"
 #include "tokenizer/precompiled_normalizer.hpp"
 #include "tokenizer/regex.hpp"
@@ -140,6 +141,14 @@ std::unique_ptr<Normalizer> make_normalizer(const JsonValue& spec, const std::st
   }
   if (type == "Lowercase") return std::make_unique<Lowercase>();
   if (type == "Strip") return std::make_unique<Strip>(json_bool(spec, "strip_left", path, true), json_bool(spec, "strip_right", path, true));
+  if (type == "BertNormalizer") {
+    BertNormalizerOptions options;
+    options.clean_text = json_bool(spec, "clean_text", path, true);
+    options.handle_chinese_chars = json_bool(spec, "handle_chinese_chars", path, true);
+    options.lowercase = json_bool(spec, "lowercase", path, true);
+    options.strip_accents = json_bool(spec, "strip_accents", path, options.lowercase);
+    return bert_normalizer(options);
+  }
   if (type == "NFC") return unicode_normalizer(UnicodeForm::nfc);
   if (type == "NFD") return unicode_normalizer(UnicodeForm::nfd);
   if (type == "NFKC") return unicode_normalizer(UnicodeForm::nfkc);
@@ -150,7 +159,7 @@ std::unique_ptr<Normalizer> make_normalizer(const JsonValue& spec, const std::st
     return precompiled_normalizer(json_string(spec, "precompiled_charsmap", path), path + ".precompiled_charsmap");
   }
   fail("{}: normalizer type '{}' is not supported (supported: Sequence, Prepend, Replace, Lowercase, Strip, NFC, NFD, "
-       "NFKC, NFKD, Precompiled)",
+       "NFKC, NFKD, Precompiled, BertNormalizer)",
        path, type);
 }
 

@@ -1,6 +1,7 @@
 #include "tokenizer/pre_tokenizers.hpp"
 
 #include "core/error.hpp"
+#include "tokenizer/bert_text.hpp"
 #include "tokenizer/byte_level.hpp"
 #include "tokenizer/json_access.hpp"
 #include "tokenizer/regex.hpp"
@@ -203,6 +204,7 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const JsonValue& spec, const st
     return std::make_unique<Metaspace>(json_string(spec, "replacement", path), metaspace_prepend(spec, path),
                                        json_bool(spec, "split", path, true));
   }
+  if (type == "BertPreTokenizer") return bert_pre_tokenizer();
   if (type == "WhitespaceSplit") return std::make_unique<RegexSplit>(R"(\s+)", SplitBehavior::removed, false, path);
   if (type == "Whitespace") return std::make_unique<RegexSplit>(R"(\w+|[^\w\s]+)", SplitBehavior::removed, true, path);
   if (type == "Digits") {
@@ -215,7 +217,7 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const JsonValue& spec, const st
                                         false, path);
   }
   fail("{}: pre-tokenizer type '{}' is not supported (supported: Sequence, ByteLevel, Split, Metaspace, "
-       "Whitespace, WhitespaceSplit, Digits, Punctuation)",
+       "Whitespace, WhitespaceSplit, Digits, Punctuation, BertPreTokenizer)",
        path, type);
 }
 

@@ -5,6 +5,7 @@
 #include "tokenizer/json_access.hpp"
 #include "tokenizer/loaders.hpp"
 #include "tokenizer/unigram_model.hpp"
+#include "tokenizer/wordpiece_model.hpp"
 
 namespace slmtune::tokenizer {
 
@@ -59,7 +60,11 @@ std::unique_ptr<Model> model_from_json(const JsonValue& spec, const std::string&
   if (!spec.is_object()) fail("{}: expected an object", path);
   // Old files omit "type"; the members then tell which model it is.
   std::string type = json_string_or(spec, "type", path, "");
-  if (type.empty()) type = spec.contains("merges") ? "BPE" : spec.contains("vocab") && spec["vocab"].is_array() ? "Unigram" : "";
+  if (type.empty())
+    type = spec.contains("merges")                                  ? "BPE"
+           : spec.contains("vocab") && spec["vocab"].is_array()    ? "Unigram"
+           : spec.contains("max_input_chars_per_word")             ? "WordPiece"
+                                                                    : "";
   if (type == "BPE") {
     if (spec.contains("dropout") && spec["dropout"].is_number() && spec["dropout"].get<double>() > 0)
       log::warn("{}.dropout: BPE dropout is a training-time regularizer and is ignored here", path);
@@ -76,7 +81,8 @@ std::unique_ptr<Model> model_from_json(const JsonValue& spec, const std::string&
     return std::make_unique<BpeModel>(std::move(vocab), merges, std::move(options), path);
   }
   if (type == "Unigram") return unigram_from_json(spec, path);
-  fail("{}.type: model type '{}' is not supported (supported: BPE, Unigram)", path, type.empty() ? "(none)" : type);
+  if (type == "WordPiece") return wordpiece_from_json(spec, vocabulary_from_object(json_member(spec, "vocab", path), path + ".vocab"), path);
+  fail("{}.type: model type '{}' is not supported (supported: BPE, Unigram, WordPiece)", path, type.empty() ? "(none)" : type);
 }
 
 std::vector<AddedToken> added_tokens_from_json(const JsonValue& root, const std::string& origin) {
