@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <queue>
 
 #include "core/error.hpp"
 #include "tokenizer/utf8.hpp"
@@ -13,6 +12,7 @@ namespace slmtune::tokenizer {
 namespace {
 
 constexpr size_t kCacheCapacity = 1 << 18;   // entries; beyond this new pieces are not cached
+constexpr size_t kKeptScratchSymbols = 1 << 16;  // per-thread merge buffers beyond this are freed
 constexpr size_t kCacheablePieceBytes = 64;   // longer pieces rarely repeat (SentencePiece's whole texts)
 constexpr std::string_view kWordMark = "\xE2\x96\x81";  // ▁
 
@@ -212,8 +212,11 @@ void BpeModel::encode_word(std::string_view piece, std::vector<TokenId>& out) co
 }
 
 void BpeModel::encode_uncached(std::string_view piece, std::vector<TokenId>& out) const {
-  std::vector<Symbol> symbols;
-  symbols.reserve(piece.size());
+  // Reused per thread: every cache miss comes here, and fresh vectors cost more than the merging.
+  thread_local std::vector<Symbol> symbols;
+  thread_local std::vector<Candidate> queue;  // a heap ordered as std::priority_queue would
+  symbols.clear();
+  queue.clear();
   const auto add = [&](TokenId id) {
     const int index = static_cast<int>(symbols.size());
     symbols.push_back({id, index - 1, -1, true});
@@ -257,18 +260,20 @@ void BpeModel::encode_uncached(std::string_view piece, std::vector<TokenId>& out
   }
   if (pending_unk >= 0) add(pending_unk);
 
-  std::priority_queue<Candidate> queue;
   const auto consider = [&](int left) {
     const int right = symbols[left].next;
     if (right < 0) return;
-    if (const MergeTarget* target = merges_.find(pair_key(symbols[left].id, symbols[right].id)))
-      queue.push({target->rank, left, target->merged});
+    if (const MergeTarget* target = merges_.find(pair_key(symbols[left].id, symbols[right].id))) {
+      queue.push_back({target->rank, left, target->merged});
+      std::push_heap(queue.begin(), queue.end());
+    }
   };
   for (int i = 0; i + 1 < static_cast<int>(symbols.size()); ++i) consider(i);
 
   while (!queue.empty()) {
-    const Candidate top = queue.top();
-    queue.pop();
+    std::pop_heap(queue.begin(), queue.end());
+    const Candidate top = queue.back();
+    queue.pop_back();
     Symbol& left = symbols[top.position];
     if (!left.alive || left.next < 0) continue;
     // Stale entry: one side has merged with something else since it was queued.
@@ -284,6 +289,11 @@ void BpeModel::encode_uncached(std::string_view piece, std::vector<TokenId>& out
   }
   for (const Symbol& symbol : symbols)
     if (symbol.alive) out.push_back(symbol.id);
+  // A whole-text piece (SentencePiece without cuts) must not pin megabytes to the thread.
+  if (symbols.capacity() > kKeptScratchSymbols) {
+    symbols = {};
+    queue = {};
+  }
 }
 
 }  // namespace slmtune::tokenizer

@@ -10,6 +10,8 @@
 #include "tokenizer/normalizers.hpp"
 #include "tokenizer/precompiled_normalizer.hpp"
 
+#include <optional>
+
 namespace slmtune::testing {
 namespace {
 
@@ -73,6 +75,33 @@ TEST(PrecompiledNormalizer, T5CharsmapAppliesNmtRules) {
   EXPECT_EQ(normalized(n, "a\tb"), "a b");
   EXPECT_EQ(normalized(n, "a\nb"), "a b");
   EXPECT_EQ(normalized(n, "a\x01" "b\x7f"), "ab");  // control characters are removed
+}
+
+// A trie built by hand from darts-clone's documented unit layout: the root's children lie at
+// offset 1, so byte 'A' (0x41) leads to unit 1 ^ 0x41 = 64, whose leaf (offset 1) is unit 65 with
+// value 0, the pool offset of "a".
+std::string one_rule_charsmap() {
+  std::vector<uint32_t> units(66, 0);
+  units[0] = 1u << 10;                             // offset 1
+  units[64] = (1u << 10) | (1u << 8) | 0x41u;      // label 'A', has a leaf, offset 1
+  units[65] = 0x80000000u;                          // value unit: pool offset 0
+  std::string blob;
+  const auto put32 = [&](uint32_t v) {
+    for (int i = 0; i < 4; ++i) blob.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  };
+  put32(static_cast<uint32_t>(units.size() * 4));
+  for (uint32_t unit : units) put32(unit);
+  blob += std::string("a\0", 2);
+  return blob;
+}
+
+TEST(PrecompiledNormalizer, HandBuiltTrie) {
+  const tokenizer::CharsMap map(one_rule_charsmap(), "hand-built");
+  EXPECT_EQ(map.shortest_prefix_rule("A"), std::optional<std::string_view>("a"));
+  EXPECT_EQ(map.shortest_prefix_rule("AB"), std::optional<std::string_view>("a"));  // a prefix suffices
+  EXPECT_EQ(map.shortest_prefix_rule("B"), std::nullopt);
+  EXPECT_EQ(map.shortest_prefix_rule("@"), std::nullopt);  // 1 ^ 0x40 = 65: a value unit, never a label
+  EXPECT_EQ(map.shortest_prefix_rule(""), std::nullopt);
 }
 
 TEST(PrecompiledNormalizer, CharsmapLookupIsBounded) {
