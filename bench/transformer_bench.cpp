@@ -1,16 +1,27 @@
-// Whole-model speed and memory at the shapes (random weights, f32): training steps with a
-// frozen base and rank-16 LoRA-style adapters on q,k,v,o,gate,up,down (the shape of
-// ../shared/bench/torch_lora_baseline.py --mode lora), prompt processing, and peak RSS.
+// Whole-model training speed and memory at the shapes, the way a training step really runs:
+// forward + backward + AdamW step, labels masked on the first quarter of each row (as
+// ../shared/bench/torch_lora_baseline.py does), 2 threads.
+//   --mode lora   peft's LoRA adapters (r 16, alpha 32, dropout 0.05) on all linear modules of a frozen
+//                 base (torch_lora_baseline.py --mode lora); AdamW over the adapters
+//   --mode qlora  the same on a base whose block linears are NF4 (ModelWeights::quantize_linears_nf4)
+//   --mode full   every parameter trainable (trainable_values), AdamW over all of them (--mode full)
+//   --mode frozen the old kernel-level measure: bench-local rank-r adapters, no optimizer
+// Weights: random in memory (f32), or `--model DIR` (a HF directory, mapped as the real loader does;
+// make one with `--write-model DIR [--dtype f32|bf16]`, which writes random weights and exits — the
+// writer holds the whole model, so do it in its own process before measuring RSS).
 //
-// Build (from the repository root, after building test_model in build-transformer):
+// Build (from the repository root, after building test_train in build-transformer, which builds every
+// library this needs):
 //   g++ -O2 -std=c++20 -fopenmp -Isrc -I/usr/include/x86_64-linux-gnu/openblas-openmp bench/transformer_bench.cpp
-//       build-transformer/libslmtune_model.a build-transformer/libslmtune_kernels.a
-//       build-transformer/libslmtune_formats.a build-transformer/libslmtune_core.a
-//       -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -lfmt -o build-transformer/transformer_bench
+//       build-transformer/libslmtune_train.a build-transformer/libslmtune_peft.a
+//       build-transformer/libslmtune_model.a build-transformer/libslmtune_quant.a
+//       build-transformer/libslmtune_kernels.a build-transformer/libslmtune_formats.a
+//       build-transformer/libslmtune_core.a -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -lfmt
+//       -o build-transformer/transformer_bench
 // (or configure with -DSLMTUNE_BENCH=ON and build the target transformer_bench). Run:
-//   build-transformer/transformer_bench [--shape smollm2-135m|qwen2.5-0.5b] [--seq 256] [--batch 4]
-//       [--steps 2] [--threads 2] [--recompute] [--rank 16]
-// Peak RSS is the process's, so run keep and --recompute as separate processes to compare them.
+//   build-transformer/transformer_bench [--shape smollm2-135m|qwen2.5-0.5b] [--mode lora|qlora|full|frozen]
+//       [--model DIR] [--seq 256] [--batch 4] [--steps 2] [--threads 2] [--recompute] [--rank 16] [--prompt]
+// Peak RSS is the process's, so run each mode as its own process.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -23,7 +34,10 @@
 #include "core/parallel.hpp"
 #include "kernels/matmul.hpp"
 #include "model/presets.hpp"
+#include "model/random_init.hpp"
 #include "model/transformer.hpp"
+#include "peft/lora_model.hpp"
+#include "train/optimizer.hpp"
 
 using namespace slmtune;
 
@@ -105,42 +119,91 @@ std::shared_ptr<ModelWeights> random_weights(const ModelConfig& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string shape = "smollm2-135m";
+  std::string shape = "smollm2-135m", mode = "lora", model_dir, write_dir, dtype = "f32";
   int64_t seq = 256, batch_size = 4, steps = 2, rank = 16;
   int threads = 2;
-  bool recompute = false;
+  bool recompute = false, prompt_bench = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
     if (arg == "--shape") shape = next();
+    else if (arg == "--mode") mode = next();
+    else if (arg == "--model") model_dir = next();
+    else if (arg == "--write-model") write_dir = next();
+    else if (arg == "--dtype") dtype = next();
     else if (arg == "--seq") seq = std::stoll(next());
     else if (arg == "--batch") batch_size = std::stoll(next());
     else if (arg == "--steps") steps = std::stoll(next());
     else if (arg == "--threads") threads = std::stoi(next());
     else if (arg == "--rank") rank = std::stoll(next());
     else if (arg == "--recompute") recompute = true;
+    else if (arg == "--prompt") prompt_bench = true;
     else {
       std::fprintf(stderr, "error: unknown argument %s\n", arg.c_str());
       return 1;
     }
   }
+  if (mode != "lora" && mode != "qlora" && mode != "full" && mode != "frozen") {
+    std::fprintf(stderr, "error: --mode must be lora, qlora, full or frozen, not %s\n", mode.c_str());
+    return 1;
+  }
   set_threads(threads);
   const ModelConfig config = find_model_preset(shape).config;
-  const auto weights = random_weights(config);
-  std::printf("%s: %lld layers, hidden %lld, vocab %lld; seq %lld, batch %lld, %d threads, %s, LoRA rank %lld\n",
+  if (!write_dir.empty()) {
+    RandomInitOptions init;
+    init.dtype = dtype == "bf16" ? DType::BF16 : DType::F32;
+    write_random_model(config, write_dir, init);
+    std::printf("wrote random %s weights (%s) to %s\n", shape.c_str(), dtype.c_str(), write_dir.c_str());
+    return 0;
+  }
+  const auto start_load = std::chrono::steady_clock::now();
+  const auto weights = model_dir.empty() ? random_weights(config)
+                                         : std::make_shared<ModelWeights>(ModelWeights::load(model_dir));
+  if (mode == "qlora") {
+    const int64_t bytes = weights->quantize_linears_nf4();
+    std::printf("NF4 base: %lld parameters in %.1f MB = %.4f bytes per parameter\n",
+                static_cast<long long>(weights->nf4_parameters()), static_cast<double>(bytes) / 1e6,
+                static_cast<double>(bytes) / static_cast<double>(weights->nf4_parameters()));
+  }
+  std::printf("%s: %lld layers, hidden %lld, vocab %lld; seq %lld, batch %lld, %d threads, %s, mode %s, rank %lld; "
+              "weights %s (ready in %.1f s, RSS %.2f GB)\n",
               shape.c_str(), static_cast<long long>(config.num_layers), static_cast<long long>(config.hidden_size),
               static_cast<long long>(config.vocab_size), static_cast<long long>(seq),
-              static_cast<long long>(batch_size), threads, recompute ? "recompute" : "keep activations",
-              static_cast<long long>(rank));
+              static_cast<long long>(batch_size), threads, recompute ? "recompute" : "keep activations", mode.c_str(),
+              static_cast<long long>(rank), model_dir.empty() ? "random f32 in memory" : model_dir.c_str(),
+              seconds_since(start_load), peak_rss_gb());
   Transformer model(weights);
-  if (rank > 0) {
+  std::unique_ptr<peft::LoraModel> lora;
+  std::vector<train::NamedParameter> trainable;
+  if (mode == "frozen") {
     uint32_t seed = 100;
     for (int64_t l = 0; l < config.num_layers; ++l)
       for (const auto& spec : expected_tensors(config))
         if (spec.layer == l && !spec.linear_name.empty())
           model.set_adapter(l, spec.linear_name,
                             std::make_shared<LowRankAdapter>(spec.shape[1], spec.shape[0], rank, seed++));
+  } else if (mode == "full") {
+    model.set_all_trainable(true);
+    for (size_t i = 0; i < weights->size(); ++i)
+      trainable.push_back({(*weights)[i].spec.hf_name, weights->trainable_values(i), model.gradient(i)});
+  } else {
+    peft::LoraConfig lora_config;
+    lora_config.r = rank;
+    lora_config.lora_alpha = 32.0;
+    lora_config.lora_dropout = 0.05;
+    lora_config.target_regex = "all-linear";
+    lora = std::make_unique<peft::LoraModel>(lora_config, weights, 1);
+    lora->attach(model);
+    lora->set_training(true);
+    for (size_t i = 0; i < lora->size(); ++i)
+      for (const auto& p : lora->adapter(i).parameters())
+        trainable.push_back({lora->targets()[i].module_name + "." + p.name, p.value, p.gradient});
   }
+  std::unique_ptr<train::Optimizer> optimizer;
+  if (!trainable.empty()) optimizer = std::make_unique<train::Optimizer>(train::OptimizerSettings{}, trainable);
+  int64_t trainable_count = 0;
+  for (const auto& p : trainable) trainable_count += static_cast<int64_t>(p.value.size());
+  std::printf("trainable parameters: %lld\n", static_cast<long long>(trainable_count));
 
   Batch batch;
   batch.batch_size = batch_size;
@@ -149,48 +212,66 @@ int main(int argc, char** argv) {
   for (int64_t i = 0; i < batch_size * seq; ++i)
     batch.input_ids.push_back(static_cast<int32_t>(rng() % static_cast<uint32_t>(config.vocab_size)));
   batch.labels = batch.input_ids;
+  for (int64_t b = 0; b < batch_size; ++b)  // the first quarter of each row is "prompt": no loss
+    for (int64_t t = 0; t < seq / 4; ++t) batch.labels[static_cast<size_t>(b * seq + t)] = -100;
   ForwardOptions train;
   train.logits = LogitsMode::None;
   train.activations = recompute ? Activations::Recompute : Activations::Keep;
 
   int64_t kept = 0;
-  double best = 1e30, best_cpu = 0.0, loss = 0.0;
+  double total = 0.0, total_cpu = 0.0, best = 1e30, loss = 0.0;
   for (int64_t step = 0; step <= steps; ++step) {  // step 0 warms up
     const auto start = std::chrono::steady_clock::now();
     const double cpu_start = cpu_seconds();
+    if (lora) lora->set_step(static_cast<uint64_t>(step));
     loss = model.forward(batch, train).loss;
     kept = model.activation_bytes();
     model.backward();
+    if (optimizer) optimizer->step(1e-4f);
+    if (lora) lora->zero_gradients();
+    model.zero_gradients();
     const double elapsed = seconds_since(start);
-    if (step > 0 && elapsed < best) best = elapsed, best_cpu = cpu_seconds() - cpu_start;
+    std::printf("%s step %lld: %.2f s, loss %.4f\n", step == 0 ? "warm-up" : "timed", static_cast<long long>(step),
+                elapsed, loss);
+    std::fflush(stdout);
+    if (step > 0) total += elapsed, total_cpu += cpu_seconds() - cpu_start, best = std::min(best, elapsed);
   }
-  const double train_tps = static_cast<double>(batch_size * seq) / best;
-  std::printf("train (frozen base, grads to linear inputs + adapters): %.2f s/step, %.1f tokens/s, loss %.3f "
-              "[own CPU %.2f cores: %.1f tokens per CPU-second]\n",
-              best, train_tps, loss, best_cpu / best, static_cast<double>(batch_size * seq) / best_cpu);
-  std::printf("  activations kept %.1f MB, backward recompute scratch %.1f MB, gradient buffers %.1f MB\n",
-              static_cast<double>(kept) / 1e6, static_cast<double>(model.peak_scratch_bytes()) / 1e6,
-              static_cast<double>(model.gradient_bytes()) / 1e6);
+  const double tokens = static_cast<double>(batch_size * seq);
+  const double train_tps = steps > 0 ? tokens * static_cast<double>(steps) / total : 0.0;
   const double train_rss = peak_rss_gb();
-
-  Transformer plain(weights);  // prompt processing without adapters
-  Batch prompt;
-  prompt.seq_len = seq;
-  prompt.input_ids.assign(batch.input_ids.begin(), batch.input_ids.begin() + seq);
-  ForwardOptions infer;
-  infer.logits = LogitsMode::Last;
-  double prompt_best = 1e30;
-  for (int i = 0; i <= 2; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    plain.forward(prompt, infer);
-    if (i > 0) prompt_best = std::min(prompt_best, seconds_since(start));
-  }
-  std::printf("prompt processing (batch 1, %lld tokens): %.1f tokens/s\n", static_cast<long long>(seq),
-              static_cast<double>(seq) / prompt_best);
-  std::printf("peak RSS %.2f GB (after training steps %.2f GB)\n", peak_rss_gb(), train_rss);
-  std::printf("RESULT {\"shape\": \"%s\", \"recompute\": %s, \"train_tokens_per_s\": %.2f, \"s_per_step\": %.3f, "
-              "\"prompt_tokens_per_s\": %.2f, \"peak_rss_gb\": %.3f}\n",
-              shape.c_str(), recompute ? "true" : "false", train_tps, best, static_cast<double>(seq) / prompt_best,
+  std::printf("TRAIN %s: %.2f s/step (min %.2f), %.1f tokens/s, loss %.3f [own CPU %.2f cores: %.1f tokens per "
+              "CPU-second]; peak RSS %.2f GB\n",
+              mode.c_str(), steps > 0 ? total / static_cast<double>(steps) : 0.0, best, train_tps, loss,
+              total > 0 ? total_cpu / total : 0.0, total_cpu > 0 ? tokens * static_cast<double>(steps) / total_cpu : 0.0,
               train_rss);
+  std::printf("  activations kept %.1f MB, backward recompute scratch %.1f MB, gradient buffers %.1f MB, "
+              "optimizer state %.1f MB\n",
+              static_cast<double>(kept) / 1e6, static_cast<double>(model.peak_scratch_bytes()) / 1e6,
+              static_cast<double>(model.gradient_bytes()) / 1e6,
+              optimizer ? static_cast<double>(optimizer->state_bytes()) / 1e6 : 0.0);
+
+  double prompt_tps = 0.0;
+  if (prompt_bench) {
+    Transformer plain(weights);  // prompt processing without adapters
+    Batch prompt;
+    prompt.seq_len = seq;
+    prompt.input_ids.assign(batch.input_ids.begin(), batch.input_ids.begin() + seq);
+    ForwardOptions infer;
+    infer.logits = LogitsMode::Last;
+    double prompt_best = 1e30;
+    for (int i = 0; i <= 2; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      plain.forward(prompt, infer);
+      if (i > 0) prompt_best = std::min(prompt_best, seconds_since(start));
+    }
+    prompt_tps = static_cast<double>(seq) / prompt_best;
+    std::printf("prompt processing (batch 1, %lld tokens): %.1f tokens/s\n", static_cast<long long>(seq), prompt_tps);
+  }
+  std::printf("RESULT {\"shape\": \"%s\", \"mode\": \"%s\", \"recompute\": %s, \"train_tokens_per_s\": %.2f, "
+              "\"s_per_step\": %.3f, \"tokens_per_cpu_s\": %.2f, \"prompt_tokens_per_s\": %.2f, "
+              "\"peak_rss_gb\": %.3f}\n",
+              shape.c_str(), mode.c_str(), recompute ? "true" : "false", train_tps,
+              steps > 0 ? total / static_cast<double>(steps) : 0.0,
+              total_cpu > 0 ? tokens * static_cast<double>(steps) / total_cpu : 0.0, prompt_tps, train_rss);
   return 0;
 }

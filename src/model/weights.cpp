@@ -167,6 +167,26 @@ void ModelWeights::replace(size_t i, Tensor tensor) {
 
 namespace {
 
+// A view of a read-only file mapping stays resident (and in this process's RSS) after its last use,
+// because the mapping lives on for the tensors still in use. Dropping the pages of a tensor no one
+// reads any more is safe for a never-written file mapping (a later access re-reads the file); an
+// owned tensor is freed by its destructor instead, and must not be touched here.
+void release_file_pages(Tensor& tensor) {
+  bool is_view = false;
+  try {
+    (void)tensor.mutable_data();
+  } catch (const Error&) {
+    is_view = true;
+  }
+  const long page = ::sysconf(_SC_PAGESIZE);
+  if (!is_view || page <= 0 || tensor.data() == nullptr) return;
+  const auto begin = reinterpret_cast<uintptr_t>(tensor.data());
+  const auto size = static_cast<uintptr_t>(page);
+  const uintptr_t first = (begin + size - 1) / size * size, last = (begin + tensor.nbytes()) / size * size;
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
+
 // An owned f32 copy of `source` that shares storage with nothing (to_f32 always allocates).
 Tensor private_f32_copy(const Tensor& source) { return source.to_f32(); }
 
@@ -195,35 +215,15 @@ std::span<float> ModelWeights::trainable_values(size_t i) {
       entry.tensor = std::move(owned);
       std::vector<float>().swap(entry.f32);
     } else {
-      entry.tensor = private_f32_copy(entry.tensor);
+      Tensor copy = private_f32_copy(entry.tensor);
+      release_file_pages(entry.tensor);  // the f32 copy replaces the file's pages
+      entry.tensor = std::move(copy);
     }
     entry.writable = true;
   }
   return {entry.tensor.as_mutable<float>(), static_cast<size_t>(entry.tensor.numel())};
 }
 
-namespace {
-
-// A view of a read-only file mapping stays resident (and in this process's RSS) after its last use,
-// because the mapping lives on for the tensors still in use. Dropping the pages of a tensor no one
-// reads any more is safe for a never-written file mapping (a later access re-reads the file); an
-// owned tensor is freed by its destructor instead, and must not be touched here.
-void release_file_pages(Tensor& tensor) {
-  bool is_view = false;
-  try {
-    (void)tensor.mutable_data();
-  } catch (const Error&) {
-    is_view = true;
-  }
-  const long page = ::sysconf(_SC_PAGESIZE);
-  if (!is_view || page <= 0 || tensor.data() == nullptr) return;
-  const auto begin = reinterpret_cast<uintptr_t>(tensor.data());
-  const auto size = static_cast<uintptr_t>(page);
-  const uintptr_t first = (begin + size - 1) / size * size, last = (begin + tensor.nbytes()) / size * size;
-  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
-}
-
-}  // namespace
 
 int64_t ModelWeights::quantize_linears_nf4() {
   for (auto& entry : entries_) {
