@@ -28,11 +28,16 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // Targets the loss counts in a batch: position t predicts labels[t + 1], so a row's first label
-// never counts (Transformer::forward shifts the same way).
+// never counts, nor (packing) the first label of each segment (Transformer::forward does the same).
 int64_t count_targets(const Batch& batch) {
   int64_t n = 0;
+  const bool segmented = !batch.segment_ids.empty();
   for (int64_t b = 0; b < batch.batch_size; ++b)
-    for (int64_t t = 1; t < batch.seq_len; ++t) n += batch.labels[static_cast<size_t>(b * batch.seq_len + t)] != kIgnoreIndex;
+    for (int64_t t = 1; t < batch.seq_len; ++t) {
+      const auto i = static_cast<size_t>(b * batch.seq_len + t);
+      if (segmented && batch.segment_ids[i] != batch.segment_ids[i - 1]) continue;
+      n += batch.labels[i] != kIgnoreIndex;
+    }
   return n;
 }
 
@@ -85,8 +90,9 @@ struct Trainer::Impl {
         evaluator(std::move(ev)), options(std::move(opt)), output_dir(c.output_dir) {
     if (!weights) fail("trainer: no model weights");
     if (train.empty()) fail("{}: the training data has no samples", config.data.train.empty() ? "trainer" : config.data.train);
-    set_threads(static_cast<int>(config.threads));
+    if (config.threads > 0) set_threads(static_cast<int>(config.threads));  // 0: keep the program's --threads
     pad_id = options.pad_id ? *options.pad_id : default_pad_id(tokenizer);
+    if (options.initial_adapter.empty()) options.initial_adapter = config.adapter;
     trainable = make_trainable_set(config, weights, options.initial_adapter);
     model = std::make_unique<Transformer>(weights);
     trainable->attach(*model);
