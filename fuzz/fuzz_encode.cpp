@@ -1,5 +1,6 @@
-// libFuzzer target: arbitrary bytes (often invalid UTF-8) through two small tokenizers built in
-// memory — a byte-level BPE with added tokens and a SentencePiece-style BPE with byte fallback.
+// libFuzzer target: arbitrary bytes (often invalid UTF-8) through small tokenizers built in memory —
+// a byte-level BPE with added tokens, a SentencePiece-style BPE with byte fallback, and two behind
+// lossy normalizers (BERT's with WordPiece; a Precompiled charsmap + NFKC with Unigram).
 // Encoding must never crash, ids must lie in the vocabulary, and where the input is valid UTF-8
 // both are lossless, so decode(encode(x)) == x must hold.
 #include <cstddef>
@@ -62,6 +63,36 @@ Tokenizer sentencepiece() {
   return slmtune::tokenizer::tokenizer_from_json(root, "sentencepiece");
 }
 
+// Lossy normalizers: BERT's (controls dropped, CJK spaced, accents stripped via NFD, lowercase) with
+// WordPiece, and a Precompiled charsmap (one rule, A → a) followed by NFKC with Unigram.
+Tokenizer bert() {
+  JsonValue root = {
+      {"normalizer", {{"type", "BertNormalizer"}, {"lowercase", true}}},
+      {"pre_tokenizer", {{"type", "BertPreTokenizer"}}},
+      {"decoder", {{"type", "WordPiece"}, {"prefix", "##"}, {"cleanup", true}}},
+      {"model",
+       {{"type", "WordPiece"}, {"unk_token", "[UNK]"}, {"max_input_chars_per_word", 20},
+        {"vocab", {{"[UNK]", 0}, {"a", 1}, {"##b", 2}, {"ab", 3}, {"\xE4\xB8\xAD", 4}, {",", 5}, {"##\xC3\xA9", 6}}}}}};
+  return slmtune::tokenizer::tokenizer_from_json(root, "bert");
+}
+
+Tokenizer precompiled_unigram() {
+  JsonValue root = {
+      {"normalizer",
+       {{"type", "Sequence"},
+        {"normalizers",
+         {{{"type", "Precompiled"}, {"precompiled_charsmap", "CAEAAAAEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABBBQAAAAAAgGEA"}}, {{"type", "NFKC"}}}}}},
+      {"pre_tokenizer", {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "always"}}},
+      {"decoder", {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "always"}}},
+      {"model",
+       {{"type", "Unigram"}, {"unk_id", 0}, {"byte_fallback", false},
+        // Explicit arrays: a list of [string, value] pairs would otherwise become a JSON object.
+        {"vocab", JsonValue::array({JsonValue::array({"<unk>", 0.0}), JsonValue::array({"\xE2\x96\x81" "a", -1.0}),
+                                    JsonValue::array({"b", -2.0}), JsonValue::array({"\xE2\x96\x81", -3.0}),
+                                    JsonValue::array({"a", -3.0})})}}}};
+  return slmtune::tokenizer::tokenizer_from_json(root, "precompiled");
+}
+
 void check(const Tokenizer& tok, const std::string& text, bool lossless) {
   const auto ids = tok.encode(text, false, false);
   for (auto id : ids)
@@ -76,12 +107,16 @@ void check(const Tokenizer& tok, const std::string& text, bool lossless) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const Tokenizer bpe = byte_level();
   static const Tokenizer spm = sentencepiece();
+  static const Tokenizer wordpiece = bert();
+  static const Tokenizer unigram = precompiled_unigram();
   const std::string text(reinterpret_cast<const char*>(data), size);
   try {
     check(bpe, text, true);
     // SentencePiece-style decoding turns every "▁" into a space and drops one leading space, so
     // texts holding a literal "▁" or starting with a space cannot come back byte for byte.
     check(spm, text, text.find("\xE2\x96\x81") == std::string::npos && (text.empty() || text[0] != ' '));
+    check(wordpiece, text, false);
+    check(unigram, text, false);
   } catch (const slmtune::Error&) {
   }
   return 0;
