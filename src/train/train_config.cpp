@@ -55,7 +55,7 @@ std::vector<ConfigKey> make_keys() {
       {"seed", T::integer, "42", {}, "Seed of data order, initialisation and dropout."},
       {"threads", T::integer, "0", {}, "Compute threads; 0 = all cores."},
       {"max_seq_len", T::integer, "2048", {}, "Truncate samples to this many tokens (counted and reported); 0 = no limit."},
-      {"packing", T::boolean, "false", {}, "Pack samples into rows (not available yet: needs block-diagonal attention)."},
+      {"packing", T::boolean, "false", {}, "Pack each micro-batch's samples into as few rows of max_seq_len as fit (block-diagonal attention)."},
       {"recompute", T::boolean, "false", {}, "Activation checkpointing: recompute each block in backward."},
       {"train_on", T::choice, "assistant", {"assistant", "all"}, "Which tokens carry loss."},
       {"pad_token", T::choice, "auto", {"auto", "unk", "eos", "add"}, "Pad token when the tokenizer has none."},
@@ -339,9 +339,6 @@ TrainConfig parse_train_config(std::string_view yaml, const std::string& origin,
   if (!(c.warmup_ratio >= 0 && c.warmup_ratio <= 1))
     fail("{}: warmup_ratio: expected a value in [0, 1], got {}", origin, c.warmup_ratio);
   if (c.lora.target_modules.empty()) fail("{}: lora.target_modules: expected at least one module", origin);
-  if (c.packing)
-    fail("{}: packing: not available yet (exact packing needs block-diagonal attention masks); set packing: false",
-         origin);
   if (c.early_stopping.patience > 0 && c.data.validation.empty() && c.data.validation_split == 0)
     fail("{}: early_stopping.patience: needs validation data (data.validation or data.validation_split)", origin);
   c.seed = static_cast<uint64_t>(seed);

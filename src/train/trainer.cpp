@@ -81,6 +81,7 @@ struct Trainer::Impl {
   TrainerState state;
   int64_t total = 0;
   int32_t pad_id = 0;
+  int64_t pack_len = 0;
   int64_t last_saved_step = -1;
   std::filesystem::path last_checkpoint;
 
@@ -111,6 +112,13 @@ struct Trainer::Impl {
     optimizer = std::make_unique<Optimizer>(settings, trainable->parameters(*model));
 
     order = std::make_unique<DataOrder>(train.size(), config.seed);
+    // Packed rows hold at most the sample length limit the data was cut to.
+    const int64_t context = weights->config().max_position_embeddings;
+    pack_len = config.max_seq_len > 0 && (context <= 0 || config.max_seq_len < context) ? config.max_seq_len : context;
+    if (config.packing)
+      for (const Sample& s : train)
+        if (static_cast<int64_t>(s.ids.size()) > pack_len)
+          fail("packing: a training sample has {} tokens, more than max_seq_len {}", s.ids.size(), pack_len);
     const int64_t per_step = config.batch_size * config.gradient_accumulation_steps;
     const auto n = static_cast<int64_t>(train.size());
     total = config.max_steps > 0 ? config.max_steps : std::max<int64_t>(1, (config.num_train_epochs * n + per_step - 1) / per_step);
@@ -289,7 +297,7 @@ struct Trainer::Impl {
         const auto indices = order->next(batch_size);
         std::vector<const Sample*> rows;
         for (size_t i : indices) rows.push_back(&train[i]);
-        batches.push_back(make_padded_batch(rows, pad_id));
+        batches.push_back(config.packing ? make_packed_batch(rows, pack_len, pad_id) : make_padded_batch(rows, pad_id));
         step_targets += count_targets(batches.back());
       }
       state.samples_seen += static_cast<int64_t>(batch_size) * accumulation;

@@ -86,7 +86,6 @@ TEST(TrainConfig, BadValuesSayWhatWasExpected) {
   EXPECT_EQ(error_of(kMinimal, {"lora.r=0"}), "c.yaml: lora.r: expected a value > 0, got 0");
   EXPECT_EQ(error_of(kMinimal + "lora: 3\n"), "c.yaml:4:1: lora: expected a mapping of its keys");
   EXPECT_EQ(error_of("data:\n  train: x\n"), "c.yaml: model: required (a model folder or .gguf file)");
-  EXPECT_EQ(error_of(kMinimal + "packing: true\n").find("c.yaml: packing: not available yet"), 0u);
   EXPECT_EQ(error_of("model: [a\n").find("c.yaml:2:1: invalid YAML"), 0u) << error_of("model: [a\n");
   EXPECT_EQ(error_of(kMinimal, {"max_steps"}), "--set max_steps: expected key=value");
   EXPECT_EQ(error_of(kMinimal + "warmup_ratio: 2\n"), "c.yaml: warmup_ratio: expected a value in [0, 1], got 2");

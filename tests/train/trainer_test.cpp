@@ -289,6 +289,21 @@ TEST(Trainer, EvaluationLossIsTheTokenMeanOverValidation) {
   EXPECT_NE(eval_losses.front(), eval_losses.back());
 }
 
+// Packing changes which rows the samples share, not what each computes (block-diagonal attention,
+// positions restarting per sample): the updates equal the padded run's up to float summation order.
+TEST(Trainer, PackingGivesThePaddedUpdate) {
+  TempDir a, b;
+  const std::string yaml = std::string(kLoraYaml) + "optimizer: {name: sgd, momentum: 0.0}\nmax_grad_norm: 0\nmax_steps: 3\n";
+  const auto samples = mapping_task(8, 3, /*label_extra=*/true);
+  run_training(a, config_for(a, yaml), samples);
+  run_training(b, config_for(b, yaml, {"packing=true", "max_seq_len=16"}), samples);  // 4 samples of 4-7 tokens: 2 rows
+  const auto padded = adapter_tensors(a / "run"), packed = adapter_tensors(b / "run");
+  for (const auto& [name, values] : padded)
+    for (size_t i = 0; i < values.size(); ++i)
+      ASSERT_NEAR(values[i], packed.at(name)[i], 1e-6 + 1e-4 * std::abs(values[i])) << name << "[" << i << "]";
+  EXPECT_THROW(run_training(b, config_for(b, yaml, {"packing=true", "max_seq_len=5"}), samples), Error);  // a 7-token sample
+}
+
 TEST(Trainer, RecomputeGivesTheSameWeights) {
   TempDir a, b;
   run_training(a, config_for(a, kLoraYaml, {"max_steps=3"}), mapping_task(8));
