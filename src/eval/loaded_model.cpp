@@ -29,25 +29,63 @@ fs::path find_run_file(const ModelSource& source, const std::string& name) {
   return {};
 }
 
+namespace {
+
+// train_config.yaml of the run (or model) directory, parsed; a null node when there is none.
+YAML::Node run_config(const ModelSource& source, fs::path* where) {
+  *where = find_run_file(source, "train_config.yaml");
+  if (where->empty()) return YAML::Node();
+  try {
+    YAML::Node root = YAML::LoadFile(where->string());
+    return root.IsMap() ? root : YAML::Node();
+  } catch (const YAML::Exception& e) {
+    fail("{}: {}", where->string(), e.what());
+  }
+}
+
+// A string setting of the run's config: nested ("data: {system_prompt: ...}") or dotted.
+std::string config_string(const YAML::Node& root, const std::string& section, const std::string& key) {
+  if (!root) return "";
+  try {
+    if (section.empty()) {
+      if (root[key] && root[key].IsScalar()) return root[key].as<std::string>();
+      return "";
+    }
+    if (root[section] && root[section].IsMap() && root[section][key] && root[section][key].IsScalar())
+      return root[section][key].as<std::string>();
+    const std::string dotted = section + "." + key;
+    if (root[dotted] && root[dotted].IsScalar()) return root[dotted].as<std::string>();
+  } catch (const YAML::Exception&) {
+  }
+  return "";
+}
+
+}  // namespace
+
+fs::path find_system_prompt(const ModelSource& source) {
+  std::error_code ec;
+  if (!source.adapter.empty() && fs::is_regular_file(source.adapter / "system_prompt.txt", ec))
+    return source.adapter / "system_prompt.txt";
+  fs::path config_path;
+  const std::string named = config_string(run_config(source, &config_path), "data", "system_prompt");
+  if (!named.empty()) {
+    if (fs::is_regular_file(named, ec)) return named;
+    if (fs::is_regular_file(config_path.parent_path() / named, ec)) return config_path.parent_path() / named;
+    log::warn("{}: data.system_prompt {} not found (neither here nor beside the config)", config_path.string(), named);
+  }
+  return find_run_file(source, "system_prompt.txt");
+}
+
 data::PromptFormat choose_prompt_format(const ModelSource& source, const std::string& requested) {
   if (!requested.empty()) return data::parse_prompt_format(requested);
-  fs::path config = find_run_file(source, "train_config.yaml");
-  if (!config.empty()) {
-    try {
-      YAML::Node root = YAML::LoadFile(config.string());
-      if (root.IsMap() && root["prompt_format"] && root["prompt_format"].IsScalar()) {
-        const std::string name = root["prompt_format"].as<std::string>();
-        try {
-          return data::parse_prompt_format(name);
-        } catch (const Error& e) {
-          fail("{}: prompt_format: {}", config.string(), e.what());
-        }
-      }
-    } catch (const YAML::Exception& e) {
-      fail("{}: {}", config.string(), e.what());
-    }
+  fs::path config_path;
+  const std::string name = config_string(run_config(source, &config_path), "", "prompt_format");
+  if (name.empty()) return data::PromptFormat::definitions_in_prompt;
+  try {
+    return data::parse_prompt_format(name);
+  } catch (const Error& e) {
+    fail("{}: prompt_format: {}", config_path.string(), e.what());
   }
-  return data::PromptFormat::definitions_in_prompt;
 }
 
 void warn_missing_functional_tokens(const tokenizer::Tokenizer& tokenizer, const std::vector<std::string>& tokens) {

@@ -6,7 +6,8 @@
 //
 // A run directory given as --adapter is preferred for everything it holds: its tokenizer (training
 // may have added tokens, e.g. functional tokens), chat_template.jinja, system_prompt.txt,
-// functions.json and train_config.yaml's prompt_format. Then the model directory, then the defaults.
+// functions.json and train_config.yaml's prompt_format and data.system_prompt. Then the model
+// directory, then the defaults.
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -39,6 +40,11 @@ struct LoadedModel {
 // The first of `names` that exists as a regular file in the adapter directory, then in the model
 // directory (a model given as a file counts as its folder); empty when none does.
 std::filesystem::path find_run_file(const ModelSource& source, const std::string& name);
+
+// The system prompt training used: system_prompt.txt in the adapter directory, else the file that
+// train_config.yaml's data.system_prompt names (as given, or relative to the config's directory), else
+// system_prompt.txt in the model directory; empty when none is found.
+std::filesystem::path find_system_prompt(const ModelSource& source);
 
 // The prompt format to use: `requested` when given, else train_config.yaml's `prompt_format` in the
 // adapter or model directory, else definitions_in_prompt.

@@ -133,19 +133,22 @@ std::string metrics_table(const EvalMetrics& m) {
   size_t first = columns(corner);
   for (const auto& l : order) first = std::max(first, columns(l));
   out += fmt::format("\n{} confusion (rows: expected, columns: predicted)\n", m.confusion_argument);
-  out += pad(corner, first + 2);
-  for (const auto& l : order) out += pad(l, std::max<size_t>(columns(l), 5) + 2);
-  out += "\n";
+  // Cells are padded to their column's width, except the last one of a line.
+  auto cell = [&](std::string& line, const std::string& text, size_t column) {
+    line += column + 1 < order.size() ? pad(text, std::max<size_t>(columns(order[column]), 5) + 2) : text;
+  };
+  std::string header = pad(corner, first + 2);
+  for (size_t c = 0; c < order.size(); ++c) cell(header, order[c], c);
+  out += header + "\n";
   for (const auto& expected : order) {
     auto row = m.confusion.find(expected);
     if (row == m.confusion.end()) continue;
-    out += pad(expected, first + 2);
-    for (const auto& predicted : order) {
-      auto cell = row->second.find(predicted);
-      int64_t count = cell == row->second.end() ? 0 : cell->second;
-      out += pad(fmt::format("{}", count), std::max<size_t>(columns(predicted), 5) + 2);
+    std::string line = pad(expected, first + 2);
+    for (size_t c = 0; c < order.size(); ++c) {
+      auto it = row->second.find(order[c]);
+      cell(line, fmt::format("{}", it == row->second.end() ? 0 : it->second), c);
     }
-    out += "\n";
+    out += line + "\n";
   }
   return out;
 }

@@ -152,6 +152,12 @@ TEST(Evaluator, MetricsAgainstHandCountedNumbers) {
   const std::string table = metrics_table(m);
   EXPECT_NE(table.find("0.375  (3/8)"), std::string::npos) << table;
   EXPECT_NE(table.find("emergency_type confusion"), std::string::npos) << table;
+  // The confusion rows: labels sorted, counts under their column.
+  EXPECT_NE(table.find("expected \\ predicted  (invalid)  (none)  Mayday  PAN-PAN  Securité\n"
+                       "(none)                1          1       0       0        0\n"
+                       "Mayday                1          0       1       1        0\n"),
+            std::string::npos) << table;
+  EXPECT_EQ(table.find(" \n"), std::string::npos) << "trailing spaces:\n" << table;
 }
 
 TEST(Evaluator, PromptIsQwenRenderingOfTheConversationBeforeTheAnswer) {
