@@ -51,16 +51,6 @@ bool is_bert_punctuation(char32_t cp) {
   }
 }
 
-// Rust's char::to_lowercase, character by character (no context, so Σ is always σ): ICU's simple
-// mapping, plus the one unconditional multi-character mapping (İ → i + combining dot above).
-void append_lowercase(std::string& out, char32_t cp) {
-  if (cp == 0x130) {
-    out += "i\xCC\x87";
-    return;
-  }
-  append_utf8(out, static_cast<char32_t>(u_tolower(static_cast<UChar32>(cp))));
-}
-
 class BertNormalizer final : public Normalizer {
  public:
   explicit BertNormalizer(BertNormalizerOptions options) : options_(options) {}

@@ -76,16 +76,6 @@ class ReplaceRegex final : public Normalizer {
   std::string to_;
 };
 
-class Lowercase final : public Normalizer {
- public:
-  void normalize(std::string& text) const override {
-    std::string out;
-    out.reserve(text.size());
-    for (size_t pos = 0; pos < text.size();) append_utf8(out, simple_lowercase(next_code_point(text, pos)));
-    text = std::move(out);
-  }
-};
-
 class Strip final : public Normalizer {
  public:
   Strip(bool left, bool right) : left_(left), right_(right) {}
@@ -139,7 +129,7 @@ std::unique_ptr<Normalizer> make_normalizer(const JsonValue& spec, const std::st
     if (is_regex) return std::make_unique<ReplaceRegex>(pattern, std::move(content), path + ".pattern");
     return replace_normalizer(pattern, std::move(content));
   }
-  if (type == "Lowercase") return std::make_unique<Lowercase>();
+  if (type == "Lowercase") return lowercase_normalizer();
   if (type == "Strip") return std::make_unique<Strip>(json_bool(spec, "strip_left", path, true), json_bool(spec, "strip_right", path, true));
   if (type == "BertNormalizer") {
     BertNormalizerOptions options;

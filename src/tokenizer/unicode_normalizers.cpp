@@ -3,10 +3,12 @@
 #include <unicode/bytestream.h>
 #include <unicode/normalizer2.h>
 #include <unicode/stringpiece.h>
+#include <unicode/uchar.h>
 
 #include <climits>
 
 #include "core/error.hpp"
+#include "tokenizer/utf8.hpp"
 
 namespace slmtune::tokenizer {
 
@@ -60,7 +62,31 @@ class UnicodeNormalizer final : public Normalizer {
   const icu::Normalizer2& normalizer_;
 };
 
+class Lowercase final : public Normalizer {
+ public:
+  void normalize(std::string& text) const override {
+    std::string out;
+    out.reserve(text.size());
+    for (size_t pos = 0; pos < text.size();) append_lowercase(out, next_code_point(text, pos));
+    text = std::move(out);
+  }
+};
+
 }  // namespace
+
+void append_lowercase(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp >= 'A' && cp <= 'Z' ? cp + ('a' - 'A') : cp));
+    return;
+  }
+  if (cp == 0x130) {
+    out += "i\xCC\x87";
+    return;
+  }
+  append_utf8(out, static_cast<char32_t>(u_tolower(static_cast<UChar32>(cp))));
+}
+
+std::unique_ptr<Normalizer> lowercase_normalizer() { return std::make_unique<Lowercase>(); }
 
 std::unique_ptr<Normalizer> unicode_normalizer(UnicodeForm form) { return std::make_unique<UnicodeNormalizer>(form); }
 

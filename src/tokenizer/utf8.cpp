@@ -124,19 +124,4 @@ bool is_word_character(char32_t cp) {
   return !is_unicode_whitespace(cp) && !(cp >= 0x2000 && cp <= 0x206F) && !(cp >= 0x3000 && cp <= 0x303F);
 }
 
-char32_t simple_lowercase(char32_t cp) {
-  if (cp >= 'A' && cp <= 'Z') return cp + 32;
-  if (cp < 0x80) return cp;
-  if ((cp >= 0xC0 && cp <= 0xDE && cp != 0xD7)) return cp + 32;
-  if (cp >= 0x100 && cp <= 0x17F && cp != 0x130 && cp != 0x131 && cp != 0x138 && cp != 0x149 && cp != 0x17F) {
-    // Latin Extended-A alternates upper/lower, with the parity flipping after U+0138.
-    const bool upper = (cp < 0x138) ? (cp % 2 == 0) : (cp % 2 == 1);
-    return upper ? cp + 1 : cp;
-  }
-  if (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2) return cp + 32;
-  if (cp >= 0x410 && cp <= 0x42F) return cp + 32;
-  if (cp >= 0x400 && cp <= 0x40F) return cp + 80;
-  return cp;
-}
-
 }  // namespace slmtune::tokenizer

@@ -29,8 +29,5 @@ void append_utf8(std::string& out, char32_t cp);
 bool is_unicode_whitespace(char32_t cp);
 // Rust's char::is_alphanumeric approximated by PCRE2's \p{L}|\p{N} classes; used for single_word.
 bool is_word_character(char32_t cp);
-// Lowercases letters with a simple one-to-one mapping (ASCII, Latin-1, Latin Extended-A, Greek,
-// Cyrillic); characters outside these blocks are kept.
-char32_t simple_lowercase(char32_t cp);
 
 }  // namespace slmtune::tokenizer

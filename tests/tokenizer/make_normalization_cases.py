@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Writes tests/tokenizer/normalization_cases.json: strings and their NFC, NFD, NFKC and NFKD forms
 as Python's unicodedata computes them, the reference for the tokenizer's NFC/NFD/NFKC/NFKD normalizers
-(which use ICU). Only characters assigned in Python's Unicode database are used; normalization of
+(which use ICU), and their lowercase form character by character (str.lower on each character: the
+full mapping without Final_Sigma context, as Rust's char::to_lowercase in HF's Lowercase). Only characters assigned in Python's Unicode database are used; normalization of
 assigned characters is stable across Unicode versions, so ICU's newer tables must agree.
 
 Run from the repository root:  python3 tests/tokenizer/make_normalization_cases.py
@@ -53,8 +54,18 @@ def changing_code_points():
     return points
 
 
+def lowercase_code_points():
+    """Every assigned code point whose lowercase differs from itself."""
+    return [chr(cp) for cp in range(0x110000)
+            if not 0xD800 <= cp <= 0xDFFF and unicodedata.category(chr(cp)) != "Cn" and chr(cp).lower() != chr(cp)]
+
+
 def main():
     cases = list(HAND_PICKED)
+    cases.append("\u0130stanbul \u03a3\u039f\u03a6\u039f\u03a3 \u1e9e \u2126 \u212a ABC")  # dotted I, final sigma, sharp s
+    upper = lowercase_code_points()
+    for start in range(0, len(upper), 64):
+        cases.append("".join(upper[start:start + 64]))
     points = changing_code_points()
     # Groups of 48 characters; every 5th gets a combining mark after it so that composition and
     # reordering happen across neighbours too.
@@ -64,7 +75,8 @@ def main():
     out = {
         "generator": "tests/tokenizer/make_normalization_cases.py",
         "unicode_version": unicodedata.unidata_version,
-        "cases": [dict(text=text, **{form: unicodedata.normalize(form, text) for form in FORMS}) for text in cases],
+        "cases": [dict(text=text, lowercase="".join(c.lower() for c in text),
+                       **{form: unicodedata.normalize(form, text) for form in FORMS}) for text in cases],
     }
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "normalization_cases.json")
     with open(path, "w", encoding="utf-8") as f:

@@ -44,6 +44,21 @@ TEST(UnicodeNormalizers, MatchPythonUnicodedata) {
   }
 }
 
+TEST(UnicodeNormalizers, LowercaseMatchesPythonPerCharacterLower) {
+  const auto golden = tokenizer::read_large_json(source_dir() / "tests/tokenizer/normalization_cases.json");
+  const auto normalizer = normalizer_of(R"({"type": "Lowercase"})");
+  size_t passed = 0;
+  for (const auto& c : golden.at("cases")) {
+    const std::string text = c.at("text").get<std::string>();
+    const std::string expected = c.at("lowercase").get<std::string>();
+    const std::string got = normalized(*normalizer, text);
+    if (got == expected) ++passed;
+    else ADD_FAILURE() << "Lowercase of " << fmt::format("{:?}", text) << "\n  expected " << fmt::format("{:?}", expected)
+                       << "\n  got      " << fmt::format("{:?}", got);
+  }
+  fmt::print("[ vectors  ] Lowercase vs Python per-character lower: {}/{} cases passed\n", passed, golden.at("cases").size());
+}
+
 TEST(UnicodeNormalizers, ComposeWithOtherNormalizersInASequence) {
   const auto normalizer = normalizer_of(R"({"type": "Sequence", "normalizers": [{"type": "NFKC"}, {"type": "Lowercase"}]})");
   // U+FF28 FULLWIDTH H → H → h; U+212B ANGSTROM SIGN → U+00C5 → U+00E5.
