@@ -11,8 +11,10 @@
 #include "cli/command.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
-#include "formats/json.hpp"
 #include "core/log.hpp"
+#include "data/chat_format.hpp"
+#include "eval/evaluator.hpp"
+#include "formats/json.hpp"
 #include "model/weights.hpp"
 #include "peft/lora_config.hpp"
 #include "tokenizer/pad_token.hpp"
@@ -53,8 +55,27 @@ struct Setup {
   std::filesystem::path model_path;
   std::optional<tokenizer::Tokenizer> tok;
   std::string chat_template;
+  chat::SpecialTokens special_tokens;
   tokenizer::PadTokenChoice pad;
 };
+
+// task_metrics: greedy generation over the function-calling validation rows, scored by the eval module.
+train::TaskEvaluator task_evaluator(const Setup& s, const train::TrainConfig& config, const train::TrainingData& data,
+                                    const ModelConfig& model) {
+  if (!config.task_metrics) return {};
+  if (data.validation_rows.empty())
+    fail("task_metrics: needs function-calling validation data (a CSV, or JSONL with tool_calls, in data.validation or "
+         "through data.validation_split)");
+  eval::EvalOptions options;
+  options.format = data::parse_prompt_format(config.prompt_format);
+  eval::GeneratorOptions generation;
+  generation.max_new_tokens = config.task_max_new_tokens;
+  for (int64_t id : model.eos_token_ids) generation.eos_ids.push_back(static_cast<int32_t>(id));
+  if (s.tok->config().eos_token)
+    if (const auto id = s.tok->token_to_id(*s.tok->config().eos_token)) generation.eos_ids.push_back(*id);
+  return eval::make_task_evaluator(*s.tok, chat::ChatTemplate(s.chat_template, s.special_tokens), data.validation_rows,
+                                   options, generation);
+}
 
 void print_result(const train::TrainConfig& config, const train::TrainResult& result) {
   fmt::print("trained {} steps ({}) in {:.1f} s{}\n", result.steps, config.method, result.seconds,
@@ -75,10 +96,12 @@ train::TrainResult train_once(const Setup& s, const train::TrainConfig& config, 
   options.chat_template = s.chat_template;
   if (std::filesystem::is_directory(s.model_path)) options.tokenizer_source = s.model_path;
   const std::string data_line =
-      fmt::format("data: {} training samples ({} target tokens), {} validation samples, {} truncated to {} tokens; pad {}",
+      fmt::format("data: {} training samples ({} target tokens), {} validation samples, {} truncated to {} tokens; {}",
                   data.train.size(), data.train_target_tokens, data.validation.size(), data.truncated, data.max_seq_len,
                   tokenizer::describe(s.pad));
-  train::Trainer trainer(config, std::move(weights), *s.tok, std::move(data.train), std::move(data.validation), {}, options);
+  train::TaskEvaluator evaluator = task_evaluator(s, config, data, weights->config());
+  train::Trainer trainer(config, std::move(weights), *s.tok, std::move(data.train), std::move(data.validation),
+                         std::move(evaluator), options);
   log::info("{}", data_line);
   log::info("{}: {} steps", config.method, trainer.total_steps());
   return trainer.run(resume);
@@ -151,6 +174,7 @@ void run_train(const TrainOptions& o) {
   const chat::ModelTemplate chat_template = choose_template(config);
   if (!chat_template.source) fail("{}: the model has no chat template; set chat_template to a built-in name or a .jinja file", config.model);
   s.chat_template = *chat_template.source;
+  s.special_tokens = chat_template.tokens;
 
   const auto fallback = tokenizer::parse_pad_fallback(config.pad_token);
   if (fallback == tokenizer::PadFallback::add_new)

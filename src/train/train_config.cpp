@@ -47,6 +47,9 @@ std::vector<ConfigKey> make_keys() {
       {"max_grad_norm", T::number, "1.0", {}, "Clip gradients to this global L2 norm; 0 = no clipping."},
       {"logging_steps", T::integer, "10", {}, "Write a metrics line every this many steps."},
       {"eval_steps", T::integer, "0", {}, "Evaluate on the validation data every this many steps; 0 = only at the end."},
+      {"task_metrics", T::boolean, "false", {},
+       "Each evaluation also generates a reply for every function-calling validation row and scores the calls (eval_exact_match, ...)."},
+      {"task_max_new_tokens", T::integer, "128", {}, "Longest reply task_metrics generates, in tokens."},
       {"save_steps", T::integer, "0", {}, "Write a checkpoint every this many steps; 0 = only at the end."},
       {"early_stopping.patience", T::integer, "0", {}, "Evaluations without improvement before stopping; 0 = off."},
       {"early_stopping.min_delta", T::number, "0.0", {}, "Smallest change of the metric that counts as improvement."},
@@ -292,6 +295,8 @@ TrainConfig parse_train_config(std::string_view yaml, const std::string& origin,
   c.logging_steps = integer("logging_steps");
   c.eval_steps = integer("eval_steps");
   c.save_steps = integer("save_steps");
+  c.task_metrics = flag("task_metrics");
+  c.task_max_new_tokens = integer("task_max_new_tokens");
   c.early_stopping.patience = integer("early_stopping.patience");
   c.early_stopping.min_delta = num("early_stopping.min_delta");
   c.early_stopping.metric = str("early_stopping.metric");
@@ -322,6 +327,7 @@ TrainConfig parse_train_config(std::string_view yaml, const std::string& origin,
   positive("lora.lora_alpha", c.lora.lora_alpha);
   positive("learning_rate", c.learning_rate);
   positive("batch_size", static_cast<double>(c.batch_size));
+  positive("task_max_new_tokens", static_cast<double>(c.task_max_new_tokens));
   positive("gradient_accumulation_steps", static_cast<double>(c.gradient_accumulation_steps));
   positive("optimizer.eps", c.optimizer.eps);
   for (const auto& [k, v] : {std::pair{"warmup_steps", double(c.warmup_steps)}, {"max_steps", double(c.max_steps)},

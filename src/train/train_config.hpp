@@ -73,6 +73,8 @@ struct TrainConfig {
   int64_t logging_steps = 0;
   int64_t eval_steps = 0;
   int64_t save_steps = 0;
+  bool task_metrics = false;         // generate and score function calls at each evaluation
+  int64_t task_max_new_tokens = 128;
   EarlyStopping early_stopping;
   uint64_t seed = 0;
   int64_t threads = 0;

@@ -134,6 +134,7 @@ TrainingData build_parts(const TrainConfig& config, const tokenizer::Tokenizer& 
     out.truncated += validation_set.truncated;
     out.dropped += validation_set.dropped_no_targets;
     out.validation = std::move(validation_set.samples);
+    out.validation_rows = validation.rows;
   }
   if (out.truncated > 0)
     log::warn("{} examples were longer than {} tokens and were cut (raise max_seq_len to keep them whole)", out.truncated, limit);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "data/example.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "train/samples.hpp"
 #include "train/train_config.hpp"
@@ -19,6 +20,7 @@ namespace slmtune::train {
 
 struct TrainingData {
   std::vector<Sample> train, validation;
+  std::vector<data::Example> validation_rows;  // function-calling validation rows (for task metrics)
   int64_t train_examples = 0, validation_examples = 0;
   int64_t truncated = 0;          // examples cut to the sequence limit (both parts)
   int64_t dropped = 0;            // examples left without a labelled token, skipped

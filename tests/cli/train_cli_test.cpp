@@ -248,3 +248,62 @@ TEST(TrainCli, FoldsReportMeanAndStdOfEveryMetric) {
   EXPECT_NE(r.out.find("eval_loss"), std::string::npos);
   EXPECT_NE(r.out.find("± "), std::string::npos);
 }
+
+// The article's function-calling CSV (examples/maritime: function_definitions, user_query,
+// function_call, gps) with the system prompt's {{ gps }} filled per row, scored by the eval module
+// at each evaluation (task_metrics).
+TEST(TrainCli, FunctionCallingCsvWithTaskMetrics) {
+  Fixture f;
+  const auto data = slmtune::testing::source_dir() / "examples" / "maritime";
+  // A vocabulary that knows the maritime text keeps its rows within the tiny model's context.
+  auto tok = run_slmtune("tokenizer train --vocab-size 500 --special '<|endoftext|>' --special '<|im_start|>' "
+                         "--special '<|im_end|>' -o " + shell_quote(f.model / "tokenizer.json") + " " +
+                         shell_quote(data / "data" / "train.csv"));
+  ASSERT_EQ(tok.exit_code, 0) << tok.err;
+  const std::string settings = "--set data.train=" + shell_quote(data / "data" / "train.csv") +
+                               " --set data.validation=" + shell_quote(data / "data" / "validation.csv") +
+                               " --set data.system_prompt=" + shell_quote(data / "system_prompt.txt") +
+                               " --set max_steps=2 --set task_metrics=true --set task_max_new_tokens=4";
+  const auto r = run_slmtune(f.train(settings));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("eval_loss"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("eval_exact_match"), std::string::npos) << r.out;
+  const std::string metrics = read_file(f.dir / "run" / "metrics.jsonl");
+  const Json last = parse_json(metrics.substr(metrics.rfind('\n', metrics.size() - 2) + 1), "metrics.jsonl");
+  EXPECT_EQ(last.at("eval_n").get<int>(), 15);  // every validation row generated and scored
+
+  // A row that breaks its schema: every row error is listed, then one line refuses the file.
+  const std::string csv = read_file(data / "data" / "validation.csv");
+  const size_t second_row = csv.find("\n\"[{") + 1;
+  std::string broken = csv.substr(0, csv.find("\n\"[{", second_row) + 1);  // header + 1 row
+  const size_t call = broken.rfind("categorize_emergency");
+  broken.replace(call, std::string("categorize_emergency").size(), "no_such_function");
+  write_text(f.dir / "broken.csv", broken);
+  const auto bad = run_slmtune(f.train("--set data.train=" + shell_quote(f.dir / "broken.csv")));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("no_such_function"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("rows have errors"), std::string::npos) << bad.err;
+}
+
+TEST(TrainCli, ContinuesTrainingAPeftAdapter) {
+  Fixture f;
+  ASSERT_EQ(run_slmtune(f.train("--set max_steps=2")).exit_code, 0);
+  // A learning rate too small to move anything: the result must be the first run's adapter, not a
+  // fresh one (whose B would be zero).
+  const auto r = run_slmtune(f.train("--set max_steps=2 --set learning_rate=1e-12 --set output_dir=" + shell_quote(f.dir / "more") +
+                                     " --adapter " + shell_quote(f.dir / "run")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("continuing from the adapter"), std::string::npos) << r.err;
+  const auto first = safetensors::File::open(f.dir / "run" / "adapter_model.safetensors");
+  const auto second = safetensors::File::open(f.dir / "more" / "adapter_model.safetensors");
+  const std::string name = "base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight";
+  const auto before = first.tensor(name).to_f32_vector(), after = second.tensor(name).to_f32_vector();
+  ASSERT_EQ(before.size(), after.size());
+  float largest = 0;
+  for (size_t i = 0; i < before.size(); ++i) {
+    EXPECT_NEAR(before[i], after[i], 1e-6f);
+    largest = std::max(largest, std::abs(before[i]));
+  }
+  EXPECT_GT(largest, 1e-4f);
+  EXPECT_EQ(read_json_file(f.dir / "more" / "adapter_config.json").at("r"), 4);
+}
