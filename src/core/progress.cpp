@@ -91,7 +91,6 @@ void Progress::finish() {
   if (finished_) return;
   finished_ = true;
   if (mode_ == Mode::terminal && drawn_) {
-    draw();
     fmt::print(stderr, "\n");
     std::fflush(stderr);
   }

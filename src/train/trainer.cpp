@@ -303,6 +303,7 @@ struct Trainer::Impl {
       state.samples_seen += static_cast<int64_t>(batch_size) * accumulation;
       trainable->zero_gradients(*model);
       double step_loss_sum = 0;
+      int64_t step_tokens = 0;
       for (const Batch& batch : batches) {
         // Each micro-batch's mean loss weighs by its share of the step's targets: the gradient is that
         // of the whole step's token-mean loss, as one big batch would give.
@@ -318,8 +319,9 @@ struct Trainer::Impl {
         step_loss_sum += r.loss * static_cast<double>(r.loss_tokens);
         if (targets > 0) model->backward();
         ++state.micro_step;
-        window_tokens += count_real_tokens(batch);
+        step_tokens += count_real_tokens(batch);
       }
+      window_tokens += step_tokens;
       const double lr = schedule->lr(state.step);
       const double step_loss = step_targets > 0 ? step_loss_sum / static_cast<double>(step_targets) : 0.0;
       if (!std::isfinite(step_loss)) non_finite("loss", step_loss, lr);
@@ -330,7 +332,8 @@ struct Trainer::Impl {
       last_loss = step_loss;
       window_loss += step_loss_sum;
       window_targets += step_targets;
-      window_seconds += seconds_since(step_start);
+      const double step_seconds = seconds_since(step_start);
+      window_seconds += step_seconds;
       state.train_seconds = seconds_before + seconds_since(run_start);
 
       LogEntry entry;
@@ -349,6 +352,9 @@ struct Trainer::Impl {
         entry.eval = evaluate();
         if (early_stopping) stopped_early = watch(entry.eval);
       }
+      // The bar shows this step's own numbers; the log lines average over the logging window.
+      progress.update(state.step, fmt::format("loss {:.4f} | lr {:.2e} | {:.0f} tok/s", step_loss, lr,
+                                              static_cast<double>(step_tokens) / std::max(step_seconds, 1e-9)));
       if (entry.has_train || !entry.eval.empty()) {
         state.log_history.push_back(entry);
         append_metrics(entry);
@@ -356,8 +362,6 @@ struct Trainer::Impl {
         if (options.on_log) options.on_log(entry);
       }
       if (config.save_steps > 0 && state.step % config.save_steps == 0 && last_saved_step != state.step) save_checkpoint();
-      progress.update(state.step, fmt::format("loss {:.4f} | lr {:.2e} | {:.0f} tok/s", step_loss, lr,
-                                              entry.has_train ? entry.tokens_per_s : 0.0));
     }
     progress.finish();
     if (stopped_early)
