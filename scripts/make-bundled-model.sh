@@ -4,8 +4,8 @@
 # against the maritime validation and test splits), trains a byte-level BPE tokenizer on it, and
 # pretrains a small Llama-architecture model from a seeded random init with `slmtune pretrain`.
 #
-#   bash scripts/make-bundled-model.sh            # ~20 min on 2 cores
-#   EPOCHS=1 bash scripts/make-bundled-model.sh   # shorter, for a quick look
+#   bash scripts/make-bundled-model.sh
+#   SYNTH_RUNS=6 TEXT_DOCUMENTS=1500 EPOCHS=2 bash scripts/make-bundled-model.sh   # a larger corpus
 #
 # Everything is seeded: the same commit and thread count give the same model. Intermediate files go to
 # runs/maritime-lm-build/ (WORK=...); the model directory is overwritten.
@@ -26,11 +26,11 @@ rm -rf "$work"
 mkdir -p "$work/tokenizer"
 
 echo "== corpus"
-python3 "$corpus/generate_text.py" --seed 1 --documents "${TEXT_DOCUMENTS:-1500}" --out "$work/text.txt"
+python3 "$corpus/generate_text.py" --seed 1 --documents "${TEXT_DOCUMENTS:-500}" --out "$work/text.txt"
 # Several small synth runs rather than one large one: each run draws the cases evenly before any case
 # runs out of distinct queries, and the same query comes back with other positions in other runs.
 chats=()
-for seed in $(seq 1 "${SYNTH_RUNS:-6}"); do
+for seed in $(seq 1 "${SYNTH_RUNS:-2}"); do
   "$slmtune" data synth "$corpus/chat.yaml" -n 560 --seed "$seed" --out "$work/synth-$seed.csv" \
     --exclude "$maritime/data/validation.csv" --exclude "$maritime/data/test.csv"
   chats+=("$work/synth-$seed.csv")
@@ -59,6 +59,6 @@ PY
 echo "== pretraining"
 "$slmtune" --threads "$threads" pretrain --config "$corpus/config.json" --tokenizer "$work/tokenizer" \
   --corpus "$work/text.txt" --chat "${chats[@]}" --system-file "$maritime/system_prompt.txt" \
-  --out "$out" --run-dir "$work/run" --seq-len 640 --batch-size 8 --lr 2e-3 --warmup-steps 30 \
-  --epochs "${EPOCHS:-2}" --seed 1 --dtype bf16
+  --out "$out" --run-dir "$work/run" --seq-len 640 --batch-size "${BATCH:-4}" --lr "${LR:-2e-3}" --warmup-steps 20 \
+  --epochs "${EPOCHS:-1}" --seed 1 --dtype bf16
 ls -l "$out"
