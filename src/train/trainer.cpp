@@ -277,7 +277,9 @@ struct Trainer::Impl {
     const bool evaluating = !validation.empty() || static_cast<bool>(evaluator);
     const bool early_stopping = config.early_stopping.patience > 0;
     if (early_stopping && !evaluating) fail("early_stopping.patience: needs validation data to watch a metric");
-    Progress progress("train", total, options.progress ? Progress::Mode::automatic : Progress::Mode::silent);
+    // -q (log level quiet/warn) silences the bar and the log lines too.
+    const bool show = options.progress && log::level() >= log::Level::info;
+    Progress progress("train", total, show ? Progress::Mode::automatic : Progress::Mode::silent);
     const auto batch_size = static_cast<size_t>(config.batch_size);
     const int64_t accumulation = config.gradient_accumulation_steps;
     const auto grads = trainable->gradients(*model);

@@ -287,7 +287,9 @@ TEST(TrainCli, FunctionCallingCsvWithTaskMetrics) {
 
 TEST(TrainCli, ContinuesTrainingAPeftAdapter) {
   Fixture f;
-  ASSERT_EQ(run_slmtune(f.train("--set max_steps=2")).exit_code, 0);
+  const auto quiet = run_slmtune("-q " + f.train("--set max_steps=2"));
+  ASSERT_EQ(quiet.exit_code, 0);
+  EXPECT_EQ(quiet.err, "");  // -q: no progress, no log lines
   // A learning rate too small to move anything: the result must be the first run's adapter, not a
   // fresh one (whose B would be zero).
   const auto r = run_slmtune(f.train("--set max_steps=2 --set learning_rate=1e-12 --set output_dir=" + shell_quote(f.dir / "more") +
