@@ -204,6 +204,18 @@ TEST(Trainer, ResumeRefusesACheckpointOfAnotherRun) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("train_samples is 4 there but 5 here"), std::string::npos) << e.what();
   }
+  // Another base model of the same shape (other random weights) is told apart by its fingerprint.
+  RandomInitOptions other;
+  other.seed = 12;
+  other.init_std = 0.2f;
+  std::filesystem::remove_all(dir / "base");
+  write_random_model(find_model_preset("tiny-llama").config, dir / "base", other);
+  try {
+    run_training(dir, config_for(dir, yaml, {"max_steps=4"}), mapping_task(4), {}, {}, dir / "run");
+    FAIL() << "resumed onto another base model";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("model_fingerprint"), std::string::npos) << e.what();
+  }
   TempDir empty;
   EXPECT_THROW(run_training(empty, config_for(empty, yaml), mapping_task(4), {}, {}, empty / "nothing"), Error);
 }
