@@ -73,7 +73,7 @@ void run_eval(const EvalCliOptions& o) {
   options.confusion_argument = o.confusion_argument;
 
   const auto total = static_cast<int64_t>(dataset.examples.size());
-  Progress progress("eval", total);
+  Progress progress("eval", total, log::level() == log::Level::quiet ? Progress::Mode::silent : Progress::Mode::automatic);
   const eval::EvalMetrics metrics = eval::evaluate(
       dataset.examples, *loaded.chat_template, generator, options,
       [&](const eval::RowResult& row, const eval::EvalMetrics& so_far) {
