@@ -200,8 +200,12 @@ struct Trainer::Impl {
     return metrics;
   }
 
-  // Early stopping's bookkeeping after an evaluation; true when the run should stop.
-  bool watch(const std::map<std::string, double>& metrics) {
+  // Early stopping's bookkeeping after an evaluation: whether the metric improved (the caller then
+  // writes the best checkpoint) and whether the run should stop.
+  struct Verdict {
+    bool improved = false, stop = false;
+  };
+  Verdict watch(const std::map<std::string, double>& metrics) {
     const auto& es = config.early_stopping;
     const std::string name = es.metric.rfind("eval_", 0) == 0 ? es.metric : "eval_" + es.metric;
     const auto it = metrics.find(name);
@@ -219,11 +223,10 @@ struct Trainer::Impl {
       state.best_step = state.step;
       state.evals_without_improvement = 0;
       state.best_checkpoint = checkpoint_name(state.step);
-      save_checkpoint();  // the best weights must outlive later, worse steps
-      return false;
+      return {true, false};
     }
     ++state.evals_without_improvement;
-    return state.evals_without_improvement >= es.patience;
+    return {false, state.evals_without_improvement >= es.patience};
   }
 
   std::string describe(const LogEntry& e) const {
@@ -350,9 +353,14 @@ struct Trainer::Impl {
         entry.tokens_per_s = window_seconds > 0 ? static_cast<double>(window_tokens) / window_seconds : 0.0;
         window_loss = 0, window_seconds = 0, window_targets = 0, window_tokens = 0;
       }
+      bool improved = false;
       if (evaluating && ((config.eval_steps > 0 && state.step % config.eval_steps == 0) || last)) {
         entry.eval = evaluate();
-        if (early_stopping) stopped_early = watch(entry.eval);
+        if (early_stopping) {
+          const Verdict verdict = watch(entry.eval);
+          improved = verdict.improved;
+          stopped_early = verdict.stop;
+        }
       }
       // The bar shows this step's own numbers; the log lines average over the logging window.
       progress.update(state.step, fmt::format("loss {:.4f} | lr {:.2e} | {:.0f} tok/s", step_loss, lr,
@@ -363,7 +371,10 @@ struct Trainer::Impl {
         progress.line(describe(entry));
         if (options.on_log) options.on_log(entry);
       }
-      if (config.save_steps > 0 && state.step % config.save_steps == 0 && last_saved_step != state.step) save_checkpoint();
+      // After the log line, so a checkpoint's history includes its own step. An improved metric is
+      // saved too: the best weights must outlive later, worse steps.
+      const bool scheduled = config.save_steps > 0 && state.step % config.save_steps == 0;
+      if ((scheduled || improved) && last_saved_step != state.step) save_checkpoint();
     }
     progress.finish();
     if (stopped_early)

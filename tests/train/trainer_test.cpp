@@ -261,6 +261,11 @@ TEST(Trainer, EarlyStoppingKeepsTheBestWeights) {
             read_file(dir / "run" / "checkpoint-2" / "adapter_model.safetensors"));
   EXPECT_NE(read_file(dir / "run" / "adapter_model.safetensors"),
             read_file(dir / "run" / "checkpoint-6" / "adapter_model.safetensors"));
+  // The best checkpoint's history ends with its own evaluation.
+  const TrainerState best = read_trainer_state(dir / "run" / "checkpoint-2");
+  ASSERT_FALSE(best.log_history.empty());
+  EXPECT_EQ(best.log_history.back().step, 2);
+  EXPECT_EQ(best.log_history.back().eval.at("eval_accuracy"), 1.0);
 }
 
 // The reference: each validation sample run alone through the model with the final adapter, its
