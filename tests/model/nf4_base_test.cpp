@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <tuple>
 #include <map>
 #include <random>
 
@@ -195,18 +194,20 @@ TEST(Nf4Base, LoraGradientThroughNf4LayersMatchesFiniteDifferences) {
   };
   // The largest analytic components of each gradient, against central differences (f32 model, so a
   // step of 1e-2 balances truncation against rounding).
-  for (auto [values, grads, what] : {std::tuple{&lora->a, &lora->da, "A"}, std::tuple{&lora->b, &lora->db, "B"}}) {
-    std::vector<size_t> order(grads->size());
+  auto check = [&](std::vector<float>& values, const std::vector<float>& grads, const char* what) {
+    std::vector<size_t> order(grads.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::partial_sort(order.begin(), order.begin() + 6, order.end(),
-                      [&](size_t x, size_t y) { return std::fabs((*grads)[x]) > std::fabs((*grads)[y]); });
+                      [&](size_t x, size_t y) { return std::fabs(grads[x]) > std::fabs(grads[y]); });
     for (int k = 0; k < 6; ++k) {
       const size_t i = order[static_cast<size_t>(k)];
       const float h = 1e-2f;
-      const double numeric = (loss_at(*values, i, (*values)[i] + h) - loss_at(*values, i, (*values)[i] - h)) / (2.0 * h);
-      const double analytic = (*grads)[i];
+      const double numeric = (loss_at(values, i, values[i] + h) - loss_at(values, i, values[i] - h)) / (2.0 * h);
+      const double analytic = grads[i];
       EXPECT_NEAR(analytic, numeric, 2e-2 * std::fabs(numeric) + 2e-4) << what << "[" << i << "]";
       if (k == 0) std::printf("LoRA d%s through NF4: analytic %.6f, finite difference %.6f\n", what, analytic, numeric);
     }
-  }
+  };
+  check(lora->a, lora->da, "A");
+  check(lora->b, lora->db, "B");
 }
