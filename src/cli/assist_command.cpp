@@ -14,9 +14,9 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "data/dataset.hpp"
+#include "eval/assist_reply.hpp"
 #include "eval/evaluator.hpp"
 #include "eval/loaded_model.hpp"
-#include "eval/radio_message.hpp"
 
 namespace slmtune::cli {
 namespace {
@@ -45,13 +45,6 @@ std::filesystem::path locate(const std::string& explicit_path, const eval::Model
   std::error_code ec;
   if (std::filesystem::is_regular_file(repo, ec)) return repo;
   fail("no {} beside the adapter or model, nor {} here: pass {} FILE", name, repo.string(), option);
-}
-
-std::string one_line(std::string text) {
-  for (auto& c : text)
-    if (c == '\n' || c == '\r') c = ' ';
-  if (text.size() > 200) text = text.substr(0, 200) + "...";
-  return text;
 }
 
 void run_assist(const AssistOptions& o) {
@@ -97,30 +90,9 @@ void run_assist(const AssistOptions& o) {
   log::info("{} prompt tokens, {} generated in {:.2f} s", reply.cost.prompt_tokens, reply.cost.generated_tokens, reply.cost.seconds);
   log::debug("reply:\n{}", reply.text);
 
-  const eval::ParsedOutput parsed = eval::parse_model_output(reply.text);
-  if (!parsed.json_valid)
-    fail("the model's reply is a malformed call ({}): \"{}\"", parsed.error, one_line(reply.text));
-  if (parsed.calls.empty()) {
-    if (parsed.answer.empty()) log::warn("the model gave an empty reply");
-    else fmt::print("{}\n", parsed.answer);
-    return;
-  }
-  for (const auto& call : parsed.calls)
-    fmt::print("{}\n", python_json_dumps(Json{{"name", call.name}, {"arguments", call.arguments}}));
-  const std::vector<std::string> problems = functions::check_calls(parsed.calls, example.tools);
-  if (!problems.empty())
-    fail("{}: the model's calls do not fit the functions: {}", functions_path.string(), problems.front());
-
-  bool broadcast = false;
-  for (const auto& call : parsed.calls) {
-    if (call.name != eval::kBroadcastFunction) continue;
-    broadcast = true;
-    const std::string location = call.arguments.value("location", "");
-    if (location != o.gps)
-      log::warn("the model's location \"{}\" is not the GPS position \"{}\": check before you transmit", location, o.gps);
-    fmt::print("\n{}", eval::format_radio_message(call, o.vessel));
-  }
-  if (!broadcast) log::warn("the model made no {} call: no radio message", eval::kBroadcastFunction);
+  const eval::AssistOutput output = eval::assist_output(reply.text, example.tools, o.gps, o.vessel);
+  for (const auto& warning : output.warnings) log::warn("{}", warning);
+  fmt::print("{}", output.text);
 }
 
 const CommandRegistration registration(73, [](CLI::App& app) {
