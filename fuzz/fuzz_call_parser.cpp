@@ -1,5 +1,6 @@
-// libFuzzer target for reading calls out of generated text (eval/call_parser.hpp) and scoring them
-// against the maritime functions (eval/call_matching.hpp): any text a model may write. The parser
+// libFuzzer target for reading calls out of generated text (eval/call_parser.hpp), scoring them
+// against the maritime functions (eval/call_matching.hpp) and turning them into assist's output
+// (eval/assist_reply.hpp): any text a model may write. The parser
 // reports malformed calls in its result, so nothing here should throw; a slmtune::Error is tolerated
 // as the documented failure mode, anything else (or a crash, or an invariant below failing) is a bug.
 #include <cstddef>
@@ -8,6 +9,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "eval/assist_reply.hpp"
 #include "eval/call_matching.hpp"
 #include "eval/call_parser.hpp"
 #include "eval/radio_message.hpp"
@@ -55,6 +57,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (without.exact_match == out.attempted_call) std::abort();
     for (const auto& call : out.calls)
       if (call.name == eval::kBroadcastFunction) eval::format_radio_message(call, "Fuzz");
+  } catch (const Error&) {
+  }
+  try {
+    eval::assist_output(std::string(text), maritime_functions(), "1N, 2W", "Fuzz");
   } catch (const Error&) {
   }
   return 0;
