@@ -164,6 +164,12 @@ void run_train(const TrainOptions& o) {
       fail("--resume: {}: no checkpoint to resume from (no checkpoint-<step> folder with trainer_state.json)", resume.string());
   }
 
+  if (!o.resume_given) {
+    std::filesystem::path fresh = config.output_dir;
+    if (o.folds != 0) fresh /= "fold-0";
+    train::refuse_to_overwrite(fresh);
+  }
+
   s.model_path = config.model;
   if (!std::filesystem::exists(s.model_path)) fail("model: {}: no such model folder or file", config.model);
   auto weights = std::make_shared<ModelWeights>(ModelWeights::load(s.model_path));

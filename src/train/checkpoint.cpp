@@ -122,6 +122,13 @@ void remove_partial_checkpoints(const std::filesystem::path& output_dir) {
   for (const auto& p : partial) std::filesystem::remove_all(p, ec);
 }
 
+void refuse_to_overwrite(const std::filesystem::path& output_dir) {
+  const auto latest = latest_checkpoint(output_dir);
+  if (!latest.empty())
+    fail("output_dir: {} already holds a run ({}); continue it with --resume or choose another output_dir",
+         output_dir.string(), latest.filename().string());
+}
+
 std::filesystem::path write_checkpoint(const std::filesystem::path& output_dir, int64_t step,
                                        const std::function<void(const std::filesystem::path&)>& fill) {
   const auto final_path = output_dir / checkpoint_name(step);

@@ -46,6 +46,10 @@ std::filesystem::path latest_checkpoint(const std::filesystem::path& output_dir)
 // Removes temporary folders left by a run killed while writing a checkpoint.
 void remove_partial_checkpoints(const std::filesystem::path& output_dir);
 
+// A fresh run must not mix its checkpoints with another run's: fails with one line naming the latest
+// checkpoint already in `output_dir` (continue it with --resume, or choose another output_dir).
+void refuse_to_overwrite(const std::filesystem::path& output_dir);
+
 // Creates a temporary folder, lets `fill` write into it, and renames it to checkpoint-<step> (an
 // older folder of that name is replaced). Returns the final path.
 std::filesystem::path write_checkpoint(const std::filesystem::path& output_dir, int64_t step,

@@ -274,8 +274,12 @@ struct Trainer::Impl {
   TrainResult run(const std::filesystem::path& resume_from) {
     std::filesystem::create_directories(output_dir);
     remove_partial_checkpoints(output_dir);
-    if (!resume_from.empty()) resume(resume_from);
-    else write_metrics_jsonl(output_dir / "metrics.jsonl", {});
+    if (!resume_from.empty()) {
+      resume(resume_from);
+    } else {
+      refuse_to_overwrite(output_dir);
+      write_metrics_jsonl(output_dir / "metrics.jsonl", {});
+    }
 
     const bool evaluating = !validation.empty() || static_cast<bool>(evaluator);
     const bool early_stopping = config.early_stopping.patience > 0;

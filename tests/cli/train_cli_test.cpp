@@ -210,6 +210,9 @@ TEST(TrainCli, BadSettingsAreOneLine) {
   write_text(f.dir / "empty.jsonl", "");
   expect_one_line_error(run_slmtune(f.train("--set data.train=" + shell_quote(f.dir / "empty.jsonl"))), "empty");
   expect_one_line_error(run_slmtune(f.train("--resume " + shell_quote(f.dir / "nowhere"))), "no checkpoint");
+  // A finished run is not overwritten by a fresh one.
+  ASSERT_EQ(run_slmtune(f.train("--set max_steps=1")).exit_code, 0);
+  expect_one_line_error(run_slmtune(f.train("--set max_steps=1")), "already holds a run (checkpoint-1)");
 }
 
 TEST(TrainCli, FullFineTuningWritesAModelFolder) {
@@ -279,7 +282,8 @@ TEST(TrainCli, FunctionCallingCsvWithTaskMetrics) {
   const size_t call = broken.rfind("categorize_emergency");
   broken.replace(call, std::string("categorize_emergency").size(), "no_such_function");
   write_text(f.dir / "broken.csv", broken);
-  const auto bad = run_slmtune(f.train("--set data.train=" + shell_quote(f.dir / "broken.csv")));
+  const auto bad = run_slmtune(f.train("--set data.train=" + shell_quote(f.dir / "broken.csv") + " --set output_dir=" +
+                                       shell_quote(f.dir / "other")));
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("no_such_function"), std::string::npos) << bad.err;
   EXPECT_NE(bad.err.find("rows have errors"), std::string::npos) << bad.err;

@@ -318,7 +318,13 @@ TEST(Trainer, PackingGivesThePaddedUpdate) {
   for (const auto& [name, values] : padded)
     for (size_t i = 0; i < values.size(); ++i)
       ASSERT_NEAR(values[i], packed.at(name)[i], 1e-6 + 1e-4 * std::abs(values[i])) << name << "[" << i << "]";
-  EXPECT_THROW(run_training(b, config_for(b, yaml, {"packing=true", "max_seq_len=5"}), samples), Error);  // a 7-token sample
+  TempDir c;
+  try {
+    run_training(c, config_for(c, yaml, {"packing=true", "max_seq_len=5"}), samples);
+    FAIL() << "packed a 7-token sample into rows of 5";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("7 tokens, more than max_seq_len 5"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Trainer, RecomputeGivesTheSameWeights) {
@@ -326,6 +332,14 @@ TEST(Trainer, RecomputeGivesTheSameWeights) {
   run_training(a, config_for(a, kLoraYaml, {"max_steps=3"}), mapping_task(8));
   run_training(b, config_for(b, kLoraYaml, {"max_steps=3", "recompute=true"}), mapping_task(8));
   EXPECT_EQ(read_file(a / "run" / "adapter_model.safetensors"), read_file(b / "run" / "adapter_model.safetensors"));
+}
+
+TEST(Trainer, AFreshRunDoesNotOverwriteAnother) {
+  TempDir dir;
+  run_training(dir, config_for(dir, kLoraYaml, {"max_steps=1"}), mapping_task(4));
+  const std::string before = read_file(dir / "run" / "adapter_model.safetensors");
+  EXPECT_THROW(run_training(dir, config_for(dir, kLoraYaml, {"max_steps=1", "seed=9"}), mapping_task(4)), Error);
+  EXPECT_EQ(read_file(dir / "run" / "adapter_model.safetensors"), before);
 }
 
 TEST(Trainer, RefusesUnknownTargets) {
