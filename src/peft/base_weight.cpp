@@ -10,6 +10,7 @@ BaseWeight base_weight(std::shared_ptr<const ModelWeights> weights, const std::s
   const int index = weights->index(hf_name);
   if (index < 0) fail("{}: no tensor '{}'", weights->origin(), hf_name);
   const WeightEntry& entry = (*weights)[static_cast<size_t>(index)];
+  if (entry.nf4) return base_weight(entry.nf4);  // a QLoRA base: DoRA reads it through its NF4 blocks
   if (entry.tensor.rank() != 2) fail("{}: '{}' is not a matrix", weights->origin(), hf_name);
   BaseWeight w;
   w.rows = entry.tensor.dim(0);

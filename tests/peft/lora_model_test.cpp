@@ -86,6 +86,23 @@ TEST(LoraModel, StepZeroEqualsTheBaseModel) {
     }
 }
 
+// QLoRA with DoRA: the adapters read an NF4 base through its blocks, so they must give what the same
+// adapters give on that base de-quantized to f32 (save_hf_model writes NF4 entries de-quantized).
+TEST(LoraModel, DoraOnAnNf4BaseEqualsDoraOnItsDequantizedWeights) {
+  TempDir dir;
+  write_random_model(find_model_preset("tiny-llama").config, dir / "base", RandomInitOptions{});
+  auto nf4 = std::make_shared<ModelWeights>(ModelWeights::load_hf(dir / "base"));
+  ASSERT_GT(nf4->quantize_linears_nf4(), 0);
+  save_hf_model(*nf4, dir / "dequantized", /*as_f32=*/true);
+  const auto dequantized = std::make_shared<const ModelWeights>(ModelWeights::load_hf(dir / "dequantized"));
+
+  LoraModel on_nf4(all_linear(true, LoraInit::Default), nf4, 3);
+  LoraModel on_f32(all_linear(true, LoraInit::Default), dequantized, 3);
+  perturb(on_nf4);
+  perturb(on_f32);
+  expect_close(logits_of(nf4, &on_nf4), logits_of(dequantized, &on_f32), 1e-5, "DoRA on NF4 vs de-quantized");
+}
+
 TEST(LoraModel, MergedWeightsGiveTheAdaptedOutputs) {
   for (const std::string preset : {"tiny-qwen2", "tiny-phi3"})
     for (bool dora : {false, true}) {
