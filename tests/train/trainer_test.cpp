@@ -10,6 +10,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "formats/json.hpp"
 #include "formats/safetensors.hpp"
 #include "model/presets.hpp"
 #include "peft/adapter_io.hpp"
@@ -120,6 +121,16 @@ TEST(Trainer, DoraLearnsTheMappingTask) {
   bool has_magnitude = false;
   for (const auto& [name, values] : adapter_tensors(dir / "run")) has_magnitude |= name.find("lora_magnitude_vector") != std::string::npos;
   EXPECT_TRUE(has_magnitude);
+}
+
+TEST(Trainer, RsLoraLearnsTheMappingTaskAndSaysSoInItsConfig) {
+  TempDir dir;
+  const TrainResult result = run_training(dir, config_for(dir, kLoraYaml, {"max_steps=60", "lora.use_rslora=true"}), mapping_task(16));
+  EXPECT_LT(result.final_train_loss, 0.5);
+  const Json adapter = read_json_file(dir / "run" / "adapter_config.json");
+  EXPECT_EQ(adapter.at("use_rslora"), true);
+  EXPECT_EQ(adapter.at("r"), 8);
+  EXPECT_EQ(adapter.at("peft_type"), "LORA");
 }
 
 TEST(Trainer, FullFineTuningLearnsTheMappingTask) {
