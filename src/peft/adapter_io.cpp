@@ -59,17 +59,8 @@ std::unique_ptr<LoraModel> load_adapter(const std::filesystem::path& dir, std::s
 }
 
 void save_merged_model(const LoraModel& model, const std::filesystem::path& dir) {
-  std::filesystem::create_directories(dir);
-  const auto merged = model.merged_weights();
-  safetensors::Writer writer;
-  writer.set_metadata("format", "pt");
-  for (size_t i = 0; i < merged->size(); ++i) {
-    const WeightEntry& entry = (*merged)[i];
-    const DType stored = model.base()[i].tensor.dtype();
-    writer.add(entry.spec.hf_name, entry.tensor.dtype() == stored ? entry.tensor : entry.tensor.cast(stored));
-  }
-  writer.write(dir / "model.safetensors");
-  write_file_atomically(dir / "config.json", model_config_to_json(merged->config()).dump(2) + "\n");
+  // Each tensor goes back in the dtype the base file stored it in (an NF4 base: its original dtype).
+  save_hf_model(*model.merged_weights(), dir);
 }
 
 }  // namespace slmtune::peft

@@ -50,8 +50,14 @@ std::shared_ptr<ModelWeights> LoraModel::merged_weights() const {
     const std::string name = targets_[i].module_name + ".weight";
     const int index = merged->index(name);
     if (index < 0) fail("{}: no tensor '{}' to merge the adapter into", weights_->origin(), name);
-    const Tensor& base = (*merged)[static_cast<size_t>(index)].tensor;
-    Tensor w = base.to_f32();
+    const WeightEntry& base = (*merged)[static_cast<size_t>(index)];
+    Tensor w;
+    if (base.nf4) {  // a QLoRA base merges into its de-quantized values
+      w = Tensor::zeros(DType::F32, base.spec.shape);
+      base.nf4->dequantize(0, base.nf4->numel(), w.as_mutable<float>());
+    } else {
+      w = base.tensor.to_f32();
+    }
     adapters_[i]->merge_into({w.as_mutable<float>(), static_cast<size_t>(w.numel())});
     merged->replace(static_cast<size_t>(index), std::move(w));
   }

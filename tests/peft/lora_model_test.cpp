@@ -103,6 +103,19 @@ TEST(LoraModel, DoraOnAnNf4BaseEqualsDoraOnItsDequantizedWeights) {
   expect_close(logits_of(nf4, &on_nf4), logits_of(dequantized, &on_f32), 1e-5, "DoRA on NF4 vs de-quantized");
 }
 
+TEST(LoraModel, MergingIntoAnNf4BaseGivesTheAdaptedOutputs) {
+  for (bool dora : {false, true}) {
+    TempDir dir;
+    write_random_model(find_model_preset("tiny-qwen2").config, dir / "base", RandomInitOptions{});
+    auto nf4 = std::make_shared<ModelWeights>(ModelWeights::load_hf(dir / "base"));
+    ASSERT_GT(nf4->quantize_linears_nf4(), 0);
+    LoraModel adapters(all_linear(dora, LoraInit::Default), nf4, 3);
+    perturb(adapters);
+    expect_close(logits_of(adapters.merged_weights(), nullptr), logits_of(nf4, &adapters), 1e-5,
+                 dora ? "merged DoRA on NF4" : "merged LoRA on NF4");
+  }
+}
+
 TEST(LoraModel, MergedWeightsGiveTheAdaptedOutputs) {
   for (const std::string preset : {"tiny-qwen2", "tiny-phi3"})
     for (bool dora : {false, true}) {
