@@ -74,10 +74,12 @@ int32_t required_id(const tokenizer::Tokenizer& tok, const std::optional<std::st
 
 // The documents of the corpus, tokenized: text files split at separator lines, each ending with the
 // separator token; chat datasets rendered through the tokenizer's chat template exactly as fine-tuning
-// renders them, each conversation one document.
+// renders them, each conversation one document. What was read is logged only once every file is read,
+// so bad input stays a single line on stderr.
 std::vector<std::vector<int32_t>> tokenized_documents(const PretrainOptions& o, const tokenizer::Tokenizer& tok,
                                                       int32_t separator_id) {
   std::vector<std::vector<int32_t>> documents;
+  std::vector<std::string> read;
   for (const auto& file : o.corpus) {
     const auto texts = train::split_documents(read_file(file), o.separator);
     if (texts.empty()) fail("{}: no text between the \"{}\" separators", file, o.separator);
@@ -85,9 +87,12 @@ std::vector<std::vector<int32_t>> tokenized_documents(const PretrainOptions& o, 
       documents.push_back(tok.encode(text, false, false));
       documents.back().push_back(separator_id);
     }
-    log::info("{}: {} documents", file, texts.size());
+    read.push_back(fmt::format("{}: {} documents", file, texts.size()));
   }
-  if (o.chat.empty()) return documents;
+  if (o.chat.empty()) {
+    for (const auto& line : read) log::info("{}", line);
+    return documents;
+  }
   data::LoadOptions load;
   if (!o.system_file.empty()) load.system_template = read_file(o.system_file);
   train::SampleOptions sample_options;
@@ -104,8 +109,9 @@ std::vector<std::vector<int32_t>> tokenized_documents(const PretrainOptions& o, 
       documents.push_back(builder.build(rendered).ids);
       documents.back().push_back(separator_id);
     }
-    log::info("{}: {} conversations", file, dataset.examples.size());
+    read.push_back(fmt::format("{}: {} conversations", file, dataset.examples.size()));
   }
+  for (const auto& line : read) log::info("{}", line);
   return documents;
 }
 
