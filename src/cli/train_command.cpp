@@ -15,6 +15,7 @@
 #include "data/chat_format.hpp"
 #include "eval/evaluator.hpp"
 #include "formats/json.hpp"
+#include "model/vocab_growth.hpp"
 #include "model/weights.hpp"
 #include "peft/lora_config.hpp"
 #include "tokenizer/pad_token.hpp"
@@ -57,7 +58,15 @@ struct Setup {
   std::string chat_template;
   chat::SpecialTokens special_tokens;
   tokenizer::PadTokenChoice pad;
+  int64_t new_tokens_from = -1;  // ids of tokens added at run time start here (-1: none)
 };
+
+// The model grown to the tokenizer's vocabulary after run-time tokens (functional tokens, <|pad|>).
+std::shared_ptr<ModelWeights> grow_for_new_tokens(const Setup& s, std::shared_ptr<ModelWeights> weights) {
+  const int64_t rows = static_cast<int64_t>(s.tok->vocab_size()) - weights->config().vocab_size;
+  if (s.new_tokens_from < 0 || rows <= 0) return weights;
+  return std::make_shared<ModelWeights>(grow_vocabulary(*weights, rows));
+}
 
 // task_metrics: greedy generation over the function-calling validation rows, scored by the eval module.
 train::TaskEvaluator task_evaluator(const Setup& s, const train::TrainConfig& config, const train::TrainingData& data,
@@ -93,6 +102,7 @@ train::TrainResult train_once(const Setup& s, const train::TrainConfig& config, 
                               const std::filesystem::path& resume, std::shared_ptr<ModelWeights> weights) {
   train::TrainerOptions options;
   options.pad_id = s.pad.id;
+  options.new_tokens_from = s.new_tokens_from;
   options.chat_template = s.chat_template;
   if (std::filesystem::is_directory(s.model_path)) options.tokenizer_source = s.model_path;
   const std::string data_line =
@@ -120,7 +130,7 @@ void train_folds(const Setup& s, int folds) {
     config.output_dir = (std::filesystem::path(s.config.output_dir) / fmt::format("fold-{}", k)).string();
     log::info("fold {} of {}", k + 1, folds);
     // A fresh base per fold: full fine-tuning and QLoRA change the weights they are given.
-    auto weights = std::make_shared<ModelWeights>(ModelWeights::load(s.model_path));
+    auto weights = grow_for_new_tokens(s, std::make_shared<ModelWeights>(ModelWeights::load(s.model_path)));
     const train::TrainResult result = train_once(s, config, std::move(parts[static_cast<size_t>(k)]), {}, weights);
     std::map<std::string, double> metrics = result.final_eval;
     metrics["train_loss"] = result.final_train_loss;
@@ -182,10 +192,30 @@ void run_train(const TrainOptions& o) {
   s.chat_template = *chat_template.source;
   s.special_tokens = chat_template.tokens;
 
+  // Tokens added here get ids after the vocabulary; the model grows to match (new rows = the mean
+  // of the old ones) and their rows are trained whatever the method.
+  const auto first_new = static_cast<int64_t>(s.tok->vocab_size());
+  const size_t added_before = s.tok->added_tokens().size();
+  int64_t functional_added = 0;
+  for (const auto& name : train::functional_tokens_needed(config))
+    if (!s.tok->token_to_id(name)) {
+      s.tok->add_token(name, /*special=*/true);
+      ++functional_added;
+    }
   const auto fallback = tokenizer::parse_pad_fallback(config.pad_token);
-  if (fallback == tokenizer::PadFallback::add_new)
-    fail("pad_token: add is not available for training yet (it grows the embedding); use auto, unk or eos");
-  s.pad = tokenizer::resolve_pad_token(*s.tok, fallback);
+  const ModelConfig& mc = weights->config();
+  const WeightEntry& embedding = (*weights)[static_cast<size_t>(std::max(0, weights->index("model.embed_tokens.weight")))];
+  s.pad = tokenizer::resolve_pad_token(*s.tok, fallback, static_cast<uint64_t>(mc.hidden_size),
+                                       dtype_size(embedding.tensor.dtype()), mc.tie_word_embeddings);
+  if (s.tok->added_tokens().size() > added_before) {
+    s.new_tokens_from = first_new;
+    weights = grow_for_new_tokens(s, std::move(weights));
+    const int64_t n = static_cast<int64_t>(s.tok->vocab_size()) - first_new;
+    if (functional_added > 0)
+      log::info("functional tokens: added {} special tokens <fn_NAME> as ids {}..{}; embedding{} grown to {} rows ({} bytes more)",
+                functional_added, first_new, first_new + functional_added - 1, mc.tie_word_embeddings ? "" : " and lm_head",
+                weights->config().vocab_size, vocabulary_growth_bytes(*weights, n));
+  }
 
   if (o.folds != 0) {
     weights.reset();

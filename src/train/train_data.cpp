@@ -79,7 +79,8 @@ Loaded load_file(const TrainConfig& config, const std::string& path) {
   return out;
 }
 
-// Tokens of functional_tokens that the tokenizer lacks are trained as ordinary text; say so once.
+// `slmtune train` adds the functional tokens first (functional_tokens_needed); a caller that did not
+// gets them trained as ordinary text, which is said once.
 void check_functional_tokens(const TrainConfig& config, const tokenizer::Tokenizer& tok, const std::vector<data::Example>& rows) {
   if (config.prompt_format != "functional_tokens" || rows.empty()) return;
   std::vector<std::string> missing;
@@ -100,6 +101,17 @@ SampleSet build(const SampleBuilder& builder, const std::vector<ChatExample>& ex
 }
 
 }  // namespace
+
+std::vector<std::string> functional_tokens_needed(const TrainConfig& config) {
+  if (config.prompt_format != "functional_tokens") return {};
+  std::vector<data::Example> rows;
+  for (const std::string* path : {&config.data.train, &config.data.validation}) {
+    if (path->empty()) continue;
+    Loaded loaded = load_file(config, *path);
+    for (auto& row : loaded.rows) rows.push_back(std::move(row));
+  }
+  return data::functional_token_names(rows);
+}
 
 std::vector<ChatExample> load_chat_examples(const TrainConfig& config, const std::string& path) {
   return load_file(config, path).chats;

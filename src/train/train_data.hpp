@@ -40,6 +40,11 @@ TrainingData load_training_data(const TrainConfig& config, const tokenizer::Toke
 std::vector<TrainingData> load_training_folds(const TrainConfig& config, const tokenizer::Tokenizer& tokenizer,
                                               const std::string& template_source, int64_t model_context, int folds);
 
+// prompt_format functional_tokens: the `<fn_NAME>` tokens the training (and validation) data's
+// functions need, in a stable order; empty for other formats or chat data. The caller adds the
+// missing ones to the tokenizer and grows the model before load_training_data.
+std::vector<std::string> functional_tokens_needed(const TrainConfig& config);
+
 // The chat examples of one data file per the config (exposed for tests and `slmtune eval`).
 std::vector<ChatExample> load_chat_examples(const TrainConfig& config, const std::string& path);
 

@@ -17,6 +17,8 @@
 #include "train/checkpoint.hpp"
 #include "train/loss_plot.hpp"
 #include "train/lr_schedule.hpp"
+#include "tokenizer/added_tokens_writer.hpp"
+#include "train/new_token_rows.hpp"
 #include "train/optimizer.hpp"
 #include "train/trainable_set.hpp"
 
@@ -95,6 +97,9 @@ struct Trainer::Impl {
     pad_id = options.pad_id ? *options.pad_id : default_pad_id(tokenizer);
     if (options.initial_adapter.empty()) options.initial_adapter = config.adapter;
     trainable = make_trainable_set(config, weights, options.initial_adapter);
+    // Full fine-tuning trains the new rows with everything else.
+    if (options.new_tokens_from >= 0 && options.new_tokens_from < weights->config().vocab_size && config.method != "full")
+      trainable = train_new_token_rows(std::move(trainable), weights, options.new_tokens_from);
     model = std::make_unique<Transformer>(weights);
     trainable->attach(*model);
 
@@ -261,6 +266,15 @@ struct Trainer::Impl {
         if (std::filesystem::is_regular_file(from))
           std::filesystem::copy_file(from, output_dir / name, std::filesystem::copy_options::overwrite_existing);
       }
+    if (!options.tokenizer_source.empty() && options.new_tokens_from >= 0) {
+      std::vector<tokenizer::AddedToken> added;
+      for (const auto& token : tokenizer.added_tokens())
+        if (token.id >= options.new_tokens_from) added.push_back(token);
+      std::optional<std::string> pad;
+      if (const auto& p = tokenizer.config().pad_token)
+        if (const auto id = tokenizer.token_to_id(*p); id && *id >= options.new_tokens_from) pad = *p;
+      tokenizer::write_added_tokens(output_dir, added, pad);
+    }
     if (!options.chat_template.empty()) {
       write_file_atomically(output_dir / "chat_template.jinja", options.chat_template);
       // The tokenizer_config.json of the result carries the template the model was trained with.

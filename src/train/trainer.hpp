@@ -49,6 +49,10 @@ struct TrainerOptions {
   std::optional<int32_t> pad_id;
   std::string chat_template;               // written to chat_template.jinja when non-empty
   std::filesystem::path tokenizer_source;  // folder whose tokenizer files are copied (empty: none)
+  // Tokens added at run time (functional tokens, a new pad) have ids ≥ this (-1: none). Their rows
+  // in the grown embedding/lm_head are trained also under LoRA/DoRA/QLoRA (train/new_token_rows),
+  // and they are written into the copied tokenizer files.
+  int64_t new_tokens_from = -1;
   std::filesystem::path initial_adapter;   // a PEFT adapter folder to continue training (LoRA/DoRA)
   bool progress = true;                    // progress bar / log lines on stderr (core/progress)
   std::function<void(const LogEntry&)> on_log;  // called for each logged line (tests, pretrain)
