@@ -52,6 +52,11 @@ PadTokenChoice resolve_pad_token(Tokenizer& tok, PadFallback fallback, uint64_t 
       if (!eos) fail("pad token policy 'eos': the tokenizer has no eos token");
       return finish(*eos, PadTokenChoice::Source::eos);
     case PadFallback::add_new: {
+      // A vocabulary that already spells <|pad|> (unconfigured) needs no new row.
+      if (const auto existing = tok.token_to_id(kNewPadToken)) {
+        log::info("pad token policy 'add': {} is already token {}; reusing it (no new row)", kNewPadToken, *existing);
+        return finish(*existing, PadTokenChoice::Source::configured);
+      }
       const TokenId id = tok.add_token(kNewPadToken, /*special=*/true);
       choice.rows_added = 1;
       choice.bytes_added = hidden_size * bytes_per_weight * (tied_embeddings ? 1 : 2);

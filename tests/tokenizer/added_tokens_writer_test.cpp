@@ -10,6 +10,7 @@
 #include "formats/json.hpp"
 #include "support/test_support.hpp"
 #include "tokenizer/added_tokens_writer.hpp"
+#include "tokenizer/pad_token.hpp"
 #include "tokenizer/tokenizer.hpp"
 
 namespace slmtune::testing {
@@ -78,6 +79,23 @@ TEST(AddedTokensWriter, PadTokenIsConfigured) {
   ASSERT_TRUE(reloaded.config().pad_token.has_value());
   EXPECT_EQ(*reloaded.config().pad_token, "<|pad|>");
   EXPECT_EQ(reloaded.token_to_id("<|pad|>"), pad);
+}
+
+// pad_token: add on a vocabulary without <|pad|>: a new id after the vocabulary, and the memory cost
+// of one row in each of the embedding and the (untied) output matrix.
+TEST(AddedTokensWriter, PadAddGrowsByOneRowAndCountsItsBytes) {
+  TempDir dir;
+  copy_tokenizer(dir);
+  Tokenizer tok = Tokenizer::load(dir.path());
+  tok.mutable_config().pad_token.reset();
+  const size_t vocab = tok.vocab_size();
+  const auto choice = tokenizer::resolve_pad_token(tok, tokenizer::PadFallback::add_new, 2560, 2, false);
+  EXPECT_EQ(static_cast<size_t>(choice.id), vocab);
+  EXPECT_EQ(choice.rows_added, 1u);
+  EXPECT_EQ(choice.bytes_added, 2560u * 2u * 2u);
+  // Asked again (the token now exists and is configured): nothing more is added.
+  EXPECT_EQ(tokenizer::resolve_pad_token(tok, tokenizer::PadFallback::add_new, 2560, 2, false).rows_added, 0u);
+  EXPECT_EQ(tok.vocab_size(), vocab + 1);
 }
 
 TEST(AddedTokensWriter, BadFileIsOneLine) {
