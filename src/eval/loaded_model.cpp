@@ -7,6 +7,7 @@
 #include "core/log.hpp"
 #include "infer/transformer_model.hpp"
 #include "peft/adapter_io.hpp"
+#include "peft/trainable_tokens.hpp"
 
 namespace slmtune::eval {
 namespace fs = std::filesystem;
@@ -101,6 +102,14 @@ LoadedModel LoadedModel::load(const ModelSource& source) {
     fail("{}: no such adapter directory (expected adapter_config.json and adapter_model.safetensors)", source.adapter.string());
   LoadedModel out{infer::InferenceModel::load(source.model), nullptr, std::nullopt};
 
+  // Tokens the run added (functional tokens, <|pad|>) and trained, as PEFT's trainable tokens: the
+  // base grows to hold them before the run's tokenizer (which knows them) is checked against it.
+  if (!source.adapter.empty())
+    if (auto grown = peft::apply_trainable_tokens(source.adapter, *out.model.weights)) {
+      out.model.weights = std::move(grown);
+      out.model.transformer = std::make_unique<Transformer>(out.model.weights);
+      log::info("{}: trained token rows applied (vocabulary {})", source.adapter.string(), out.model.weights->config().vocab_size);
+    }
   // A run directory's own tokenizer knows the tokens training added.
   if (!source.adapter.empty() && fs::is_regular_file(source.adapter / "tokenizer.json")) {
     tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(source.adapter);
