@@ -20,10 +20,11 @@
 //       -o build-transformer/transformer_bench
 // (or configure with -DSLMTUNE_BENCH=ON and build the target transformer_bench). Run:
 //   build-transformer/transformer_bench [--shape smollm2-135m|qwen2.5-0.5b] [--mode lora|qlora|full|frozen]
-//       [--model DIR] [--seq 256] [--batch 4] [--steps 2] [--threads 2] [--recompute] [--rank 16] [--prompt]
+//       [--model DIR] [--seq 256] [--batch 4] [--steps 2] [--threads 2] [--recompute] [--rank 16] [--prompt] [--decode N]
 // Peak RSS is the process's, so run each mode as its own process.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <cstdio>
@@ -33,6 +34,7 @@
 
 #include "core/parallel.hpp"
 #include "kernels/matmul.hpp"
+#include "model/kv_cache.hpp"
 #include "model/presets.hpp"
 #include "model/random_init.hpp"
 #include "model/transformer.hpp"
@@ -123,6 +125,7 @@ int main(int argc, char** argv) {
   int64_t seq = 256, batch_size = 4, steps = 2, rank = 16;
   int threads = 2;
   bool recompute = false, prompt_bench = false;
+  int64_t decode_tokens = 0;  // --decode N: greedy decoding after a --seq prompt, KV cache, batch 1
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -138,6 +141,7 @@ int main(int argc, char** argv) {
     else if (arg == "--rank") rank = std::stoll(next());
     else if (arg == "--recompute") recompute = true;
     else if (arg == "--prompt") prompt_bench = true;
+    else if (arg == "--decode" && i + 1 < argc) decode_tokens = std::stoll(argv[++i]);
     else {
       std::fprintf(stderr, "error: unknown argument %s\n", arg.c_str());
       return 1;
@@ -267,11 +271,43 @@ int main(int argc, char** argv) {
     prompt_tps = static_cast<double>(seq) / prompt_best;
     std::printf("prompt processing (batch 1, %lld tokens): %.1f tokens/s\n", static_cast<long long>(seq), prompt_tps);
   }
+  // Decoding is bound by memory bandwidth: every new token streams every weight matrix once (the
+  // embedding contributes one row, a tied lm_head the whole matrix), so report the weight bytes
+  // streamed per second next to tokens/s.
+  double decode_tps = 0.0, decode_gbs = 0.0;
+  if (decode_tokens > 0) {
+    Transformer plain(weights);
+    double bytes_per_token = 0.0;
+    for (const auto& entry : weights->entries()) {
+      if (entry.spec.shape.size() != 2) continue;
+      const bool embedding = entry.spec.hf_name == "model.embed_tokens.weight";
+      const double bytes = static_cast<double>(entry.spec.shape[0] * entry.spec.shape[1]) * 4.0;  // f32 compute copy
+      bytes_per_token += embedding ? (weights->config().tie_word_embeddings ? bytes : bytes / static_cast<double>(entry.spec.shape[0])) : bytes;
+    }
+    const std::vector<int32_t> prompt_ids(batch.input_ids.begin(), batch.input_ids.begin() + seq);
+    double decode_best = 1e30;
+    for (int i = 0; i <= 2; ++i) {
+      KvCache cache(weights->config(), seq + decode_tokens);
+      std::vector<float> logits = plain.forward_cached(prompt_ids, cache);
+      const auto start = std::chrono::steady_clock::now();
+      for (int64_t t = 0; t < decode_tokens; ++t) {
+        const int32_t next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+        const int32_t one[1] = {next};
+        logits = plain.forward_cached(one, cache);
+      }
+      if (i > 0) decode_best = std::min(decode_best, seconds_since(start));
+    }
+    decode_tps = static_cast<double>(decode_tokens) / decode_best;
+    decode_gbs = decode_tps * bytes_per_token / 1e9;
+    std::printf("decode (batch 1, KV cache, after a %lld-token prompt, %lld tokens): %.1f tokens/s, %.1f GB/s of weights\n",
+                static_cast<long long>(seq), static_cast<long long>(decode_tokens), decode_tps, decode_gbs);
+  }
   std::printf("RESULT {\"shape\": \"%s\", \"mode\": \"%s\", \"recompute\": %s, \"train_tokens_per_s\": %.2f, "
               "\"s_per_step\": %.3f, \"tokens_per_cpu_s\": %.2f, \"prompt_tokens_per_s\": %.2f, "
-              "\"peak_rss_gb\": %.3f}\n",
+              "\"decode_tokens_per_s\": %.2f, \"decode_weight_gb_per_s\": %.2f, \"peak_rss_gb\": %.3f}\n",
               shape.c_str(), mode.c_str(), recompute ? "true" : "false", train_tps,
               steps > 0 ? total / static_cast<double>(steps) : 0.0,
-              total_cpu > 0 ? tokens * static_cast<double>(steps) / total_cpu : 0.0, prompt_tps, train_rss);
+              total_cpu > 0 ? tokens * static_cast<double>(steps) / total_cpu : 0.0, prompt_tps, decode_tps, decode_gbs,
+              train_rss);
   return 0;
 }

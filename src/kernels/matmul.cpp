@@ -71,9 +71,13 @@ void forward_expanded(float* y, const float* x, const WeightMatrix& w, const flo
         for (int64_t r = 0; r < n; ++r) std::copy(bias + r0, bias + r0 + count, y + r * out + r0);
         beta = 1.0f;
       }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(count),
-                  static_cast<int>(in), 1.0f, x, static_cast<int>(in), tile.data(), static_cast<int>(in), beta,
-                  y + r0, static_cast<int>(out));
+      if (n == 1)  // decoding: see linear_forward
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(count), static_cast<int>(in), 1.0f, tile.data(),
+                    static_cast<int>(in), x, 1, beta, y + r0, 1);
+      else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(count),
+                    static_cast<int>(in), 1.0f, x, static_cast<int>(in), tile.data(), static_cast<int>(in), beta,
+                    y + r0, static_cast<int>(out));
     }
   });
 }
@@ -143,6 +147,13 @@ void linear_forward(float* y, const float* x, const WeightMatrix& weight, const 
   if (bias) {
     for (int64_t r = 0; r < n; ++r) std::copy(bias, bias + out, y + r * out);
     beta = 1.0f;
+  }
+  if (n == 1) {
+    // Decoding: one row. sgemm would first pack (copy) the whole weight matrix for its kernel, which
+    // doubles the memory traffic of a bandwidth-bound step; sgemv streams the weights once.
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(out), static_cast<int>(in), 1.0f,
+                static_cast<const float*>(weight.data), static_cast<int>(in), x, 1, beta, y, 1);
+    return;
   }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(out),
               static_cast<int>(in), 1.0f, x, static_cast<int>(in), static_cast<const float*>(weight.data),

@@ -26,8 +26,8 @@ TEST(Linear, BackwardMatchesFiniteDifferences) {
   expect_gradient(b, loss, db, "dbias");
 }
 
-TEST(Linear, F32BlasMatchesReference) {
-  const int64_t n = 7, in = 37, out = 45;
+void check_f32_weights(int64_t n) {
+  const int64_t in = 37, out = 45;
   const auto x = f32_exact(random_doubles(n * in, 5)), w = f32_exact(random_doubles(out * in, 6));
   const auto b = f32_exact(random_doubles(out, 7)), dy = f32_exact(random_doubles(n * out, 8));
   std::vector<double> y(n * out), dx(n * in, 1.0), dw(out * in, -1.0), db(out, 2.0);
@@ -43,6 +43,12 @@ TEST(Linear, F32BlasMatchesReference) {
   expect_close(dxf, dx, 1e-5, 1e-5, "dx (accumulated onto 1)");
   expect_close(dwf, dw, 1e-5, 1e-5, "dweight (accumulated onto -1)");
   expect_close(dbf, db, 1e-5, 1e-5, "dbias (accumulated onto 2)");
+}
+
+// 7 rows go through sgemm; one row (decoding) through sgemv.
+TEST(Linear, F32BlasMatchesReference) {
+  check_f32_weights(7);
+  check_f32_weights(1);
 }
 
 // bf16/f16 weights go through the tile-expansion path; these sizes give several tiles in both
@@ -76,12 +82,15 @@ void check_half_weights(DType dtype, int64_t n) {
   });
 }
 
-// 5 rows: backward splits W's columns among threads; 300 rows: it splits the rows.
+// 5 rows: backward splits W's columns among threads; 300 rows: it splits the rows; 1 row: the
+// forward's sgemv (decoding) path.
 TEST(Linear, Bf16WeightsExpandedTileByTileMatchReference) {
+  check_half_weights(DType::BF16, 1);
   check_half_weights(DType::BF16, 5);
   check_half_weights(DType::BF16, 300);
 }
 TEST(Linear, F16WeightsExpandedTileByTileMatchReference) {
+  check_half_weights(DType::F16, 1);
   check_half_weights(DType::F16, 5);
   check_half_weights(DType::F16, 300);
 }
