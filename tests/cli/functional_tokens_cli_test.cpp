@@ -1,0 +1,82 @@
+// Functional tokens end to end on the bundled model (models/maritime-lm, LoRA): `slmtune train` with
+// prompt_format functional_tokens adds one special token per function after the vocabulary, grows
+// the model, trains the new rows and leaves them in the run as PEFT trainable tokens, with a
+// tokenizer that knows them; `slmtune eval` on the run directory loads them back. And pad_token: add.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "core/atomic_file.hpp"
+#include "formats/json.hpp"
+#include "formats/safetensors.hpp"
+#include "support/test_support.hpp"
+
+using namespace slmtune;
+using slmtune::testing::run_slmtune;
+using slmtune::testing::shell_quote;
+using slmtune::testing::source_dir;
+using slmtune::testing::TempDir;
+
+namespace {
+
+std::string train_args(const std::filesystem::path& model, const std::filesystem::path& out, const std::string& extra) {
+  return "train " + shell_quote(source_dir() / "examples/maritime/train.yaml") + " --set model=" + shell_quote(model) +
+         " --set output_dir=" + shell_quote(out) + " --set data.train=" + shell_quote(source_dir() / "examples/maritime/data/train.csv") +
+         " --set data.validation=" + shell_quote(source_dir() / "examples/maritime/data/validation.csv") +
+         " --set data.system_prompt=" + shell_quote(source_dir() / "examples/maritime/system_prompt.txt") +
+         " --set max_steps=30 --set threads=2 " + extra;
+}
+
+}  // namespace
+
+TEST(FunctionalTokensCli, TrainAddsTrainsAndSavesTheTokensAndEvalLoadsThem) {
+  TempDir dir;
+  const auto model = source_dir() / "models/maritime-lm";
+  const int64_t vocab = read_json_file(model / "config.json").at("vocab_size").get<int64_t>();
+  const auto r = run_slmtune(train_args(model, dir / "run", ""));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("functional tokens: added 2 special tokens"), std::string::npos) << r.err;
+
+  // The run's tokenizer: both function tokens right after the base vocabulary, special.
+  const Json tokenizer = read_json_file(dir / "run/tokenizer.json");
+  std::map<std::string, int64_t> ids;
+  for (const auto& t : tokenizer.at("added_tokens"))
+    if (t.at("id").get<int64_t>() >= vocab) ids[t.at("content")] = t.at("id").get<int64_t>();
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_TRUE(ids.count("<fn_categorize_emergency>") && ids.count("<fn_broadcast_emergency_message>"));
+  for (const auto& [name, id] : ids) EXPECT_LT(id, vocab + 2) << name;
+  EXPECT_TRUE(read_json_file(dir / "run/tokenizer_config.json").at("added_tokens_decoder").contains(std::to_string(vocab)));
+
+  // PEFT trainable tokens: indices and a delta that training moved away from zero.
+  const Json config = read_json_file(dir / "run/adapter_config.json");
+  EXPECT_EQ(config.at("trainable_token_indices").at("embed_tokens"), Json::array({vocab, vocab + 1}));
+  const auto file = safetensors::File::open(dir / "run/adapter_model.safetensors");
+  const char* delta_name = "base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta";
+  ASSERT_NE(file.find(delta_name), nullptr);
+  float largest = 0;
+  for (float v : file.tensor(delta_name).to_f32_vector()) largest = std::max(largest, std::abs(v));
+  EXPECT_GT(largest, 1e-4f);
+
+  // eval on the run directory: the base grows back, the rows are applied, generation runs.
+  const auto e = run_slmtune("eval --model " + shell_quote(model) + " --adapter " + shell_quote(dir / "run") + " --data " +
+                             shell_quote(source_dir() / "examples/maritime/data/test.csv") + " --max-new-tokens 8 --json");
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_NE(e.err.find("trained token rows applied"), std::string::npos) << e.err;
+  const Json metrics = Json::parse(e.out);
+  EXPECT_EQ(metrics.at("prompt_format"), "functional_tokens");
+  EXPECT_EQ(metrics.at("n"), 20);
+}
+
+// The bundled tokenizer already spells <|pad|> (just not configured as pad): `add` reuses it and
+// grows nothing (the growth path itself is tested in tests/tokenizer/added_tokens_writer_test.cpp).
+TEST(FunctionalTokensCli, PadTokenAddReusesAnExistingPadSpelling) {
+  TempDir dir;
+  const auto model = dir / "model";
+  std::filesystem::copy(source_dir() / "models/maritime-lm", model, std::filesystem::copy_options::recursive);
+  Json tc = read_json_file(model / "tokenizer_config.json");
+  tc.erase("pad_token");
+  write_file_atomically(model / "tokenizer_config.json", tc.dump(2));
+  const auto r = run_slmtune(train_args(model, dir / "run", "--set pad_token=add --set max_steps=2"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("is already token 3; reusing it (no new row)"), std::string::npos) << r.err;
+  EXPECT_EQ(read_json_file(dir / "run/adapter_config.json").at("trainable_token_indices").at("embed_tokens").size(), 2u);
+}
