@@ -13,6 +13,7 @@
 #include "model/vocab_growth.hpp"
 #include "support/test_support.hpp"
 #include "tokenizer/loaders.hpp"
+#include "train/metrics_log.hpp"
 #include "train/new_token_rows.hpp"
 #include "train/trainer.hpp"
 
@@ -29,7 +30,10 @@ std::vector<float> values_of(const ModelWeights& w, const char* name) {
   return w[static_cast<size_t>(w.index(name))].tensor.to_f32_vector();
 }
 
-TEST(NewTokenRows, LoraLearnsToEmitNewTokensAndLeavesOldRowsBitIdentical) {
+class NewTokenRows : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(NewTokenRows, LearnsToEmitNewTokensAndLeavesOldRowsBitIdentical) {
+  const std::string method = GetParam();
   TempDir dir;
   RandomInitOptions init;
   init.seed = 11;
@@ -50,7 +54,7 @@ TEST(NewTokenRows, LoraLearnsToEmitNewTokensAndLeavesOldRowsBitIdentical) {
   }
   const TrainConfig config = parse_train_config(
       "model: unused\ndata: {train: unused}\nthreads: 1\nseed: 3\nlogging_steps: 1\nmax_steps: 60\n"
-      "method: lora\nlora: {r: 8, lora_alpha: 16, lora_dropout: 0.0, target_modules: all-linear}\n"
+      "method: " + method + "\nlora: {r: 8, lora_alpha: 16, lora_dropout: 0.0, target_modules: all-linear}\n"
       "learning_rate: 0.01\nlr_scheduler_type: constant\nbatch_size: 4\n",
       "test.yaml", {"output_dir=" + (dir / "run").string()});
   static const tokenizer::Tokenizer tok = tokenizer::load_tokenizer_json(testdata("tokenizers/microsoft-phi-2/tokenizer.json"));
@@ -61,6 +65,7 @@ TEST(NewTokenRows, LoraLearnsToEmitNewTokensAndLeavesOldRowsBitIdentical) {
   Trainer trainer(config, weights, tok, samples, {}, {}, options);
   const TrainResult result = trainer.run();
   EXPECT_LT(result.final_train_loss, 0.5);
+  EXPECT_GT(read_metrics_jsonl(dir / "run" / "metrics.jsonl").front().loss, 3.0);  // untrained: far from the new tokens
 
   for (const char* name : {"model.embed_tokens.weight", "lm_head.weight"}) {
     const auto now = values_of(*weights, name), then = values_of(before, name);
@@ -85,5 +90,7 @@ TEST(NewTokenRows, LoraLearnsToEmitNewTokensAndLeavesOldRowsBitIdentical) {
                             then[static_cast<size_t>(vocab) * static_cast<size_t>(base.config().hidden_size) + k]);
   EXPECT_NE(file.find("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"), nullptr) << "the LoRA tensors are kept";
 }
+
+INSTANTIATE_TEST_SUITE_P(Methods, NewTokenRows, ::testing::Values("lora", "dora", "qlora"));
 
 }  // namespace
