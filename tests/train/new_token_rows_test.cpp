@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "core/atomic_file.hpp"
 #include "formats/json.hpp"
 #include "formats/safetensors.hpp"
 #include "model/presets.hpp"
@@ -89,6 +90,44 @@ TEST_P(NewTokenRows, LearnsToEmitNewTokensAndLeavesOldRowsBitIdentical) {
     EXPECT_EQ(delta[k], now[static_cast<size_t>(vocab) * static_cast<size_t>(base.config().hidden_size) + k] -
                             then[static_cast<size_t>(vocab) * static_cast<size_t>(base.config().hidden_size) + k]);
   EXPECT_NE(file.find("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"), nullptr) << "the LoRA tensors are kept";
+}
+
+// A run resumed from a checkpoint ends with the same adapter, new rows included, as one that ran through.
+TEST(NewTokenRowsResume, ResumedRunEndsBitIdentical) {
+  TempDir dir;
+  RandomInitOptions init;
+  init.seed = 11;
+  init.init_std = 0.2f;
+  write_random_model(find_model_preset("tiny-llama").config, dir / "base", init);
+  const ModelWeights base = ModelWeights::load_hf(dir / "base");
+  const int64_t vocab = base.config().vocab_size;
+  std::vector<Sample> samples;
+  for (int q = 0; q < 7; ++q) {
+    Sample s;
+    const auto answer = static_cast<int32_t>(vocab + q % 2);
+    s.ids = {10 + q, kSep, answer, kEos};
+    s.labels = {kIgnoreIndex, kIgnoreIndex, answer, kEos};
+    samples.push_back(std::move(s));
+  }
+  static const tokenizer::Tokenizer tok = tokenizer::load_tokenizer_json(testdata("tokenizers/microsoft-phi-2/tokenizer.json"));
+  const auto run = [&](const std::filesystem::path& out, const std::filesystem::path& resume) {
+    const TrainConfig config = parse_train_config(
+        "model: unused\ndata: {train: unused}\nthreads: 1\nseed: 3\nlogging_steps: 1\nmax_steps: 10\nsave_steps: 4\n"
+        "method: lora\nlora: {r: 8, lora_alpha: 16, lora_dropout: 0.1, target_modules: all-linear}\n"
+        "learning_rate: 0.01\nbatch_size: 4\n",
+        "test.yaml", {"output_dir=" + out.string()});
+    TrainerOptions options;
+    options.pad_id = kPad;
+    options.progress = false;
+    options.new_tokens_from = vocab;
+    Trainer trainer(config, std::make_shared<ModelWeights>(grow_vocabulary(base, 2)), tok, samples, {}, {}, options);
+    return trainer.run(resume);
+  };
+  run(dir / "run", {});
+  std::filesystem::create_directories(dir / "resumed");
+  std::filesystem::copy(dir / "run" / "checkpoint-4", dir / "resumed" / "checkpoint-4");
+  EXPECT_EQ(run(dir / "resumed", dir / "resumed").steps, 10);
+  EXPECT_EQ(read_file(dir / "run" / "adapter_model.safetensors"), read_file(dir / "resumed" / "adapter_model.safetensors"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Methods, NewTokenRows, ::testing::Values("lora", "dora", "qlora"));
