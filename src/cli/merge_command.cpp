@@ -2,7 +2,8 @@
 // its weights (W + s·B·A, or DoRA's m·V/‖V‖), written as a plain Hugging Face folder that any tool
 // loads without PEFT — what `peft`'s merge_and_unload() followed by save_pretrained() gives. The
 // tokenizer files and chat template come from the adapter's run directory when it has them (training
-// may have changed the template), else from the model folder. The folder is written under a
+// may have changed the template or added tokens), else from the model folder. Trainable token rows
+// (PEFT's trainable_token_indices) are applied to the base before merging. The folder is written under a
 // temporary name and renamed, so an interrupted merge leaves nothing half-written.
 #include <fmt/format.h>
 
@@ -13,6 +14,7 @@
 #include "core/log.hpp"
 #include "model/weights.hpp"
 #include "peft/adapter_io.hpp"
+#include "peft/trainable_tokens.hpp"
 #include "tokenizer/tokenizer_files.hpp"
 
 namespace slmtune::cli {
@@ -33,7 +35,10 @@ int64_t file_bytes(const std::filesystem::path& dir) {
 void run_merge(const MergeOptions& o) {
   if (std::filesystem::exists(o.out) && !o.force)
     fail("merge: {} already exists; choose another --out or add --force to replace it", o.out.string());
-  auto weights = std::make_shared<const ModelWeights>(ModelWeights::load(o.model));
+  std::shared_ptr<const ModelWeights> weights = std::make_shared<const ModelWeights>(ModelWeights::load(o.model));
+  // Tokens the run added or trained (functional tokens, a pad token) first: the adapters then merge
+  // into the grown base, and the merged folder holds the trained rows.
+  if (auto grown = peft::apply_trainable_tokens(o.adapter, *weights)) weights = std::move(grown);
   const auto adapters = peft::load_adapter(o.adapter, weights);
 
   std::filesystem::path partial = o.out;

@@ -64,6 +64,26 @@ TEST(FunctionalTokensCli, TrainAddsTrainsAndSavesTheTokensAndEvalLoadsThem) {
   const Json metrics = Json::parse(e.out);
   EXPECT_EQ(metrics.at("prompt_format"), "functional_tokens");
   EXPECT_EQ(metrics.at("n"), 20);
+
+  // merge: the merged folder holds the grown vocabulary with the trained rows (mean row + delta).
+  const auto m = run_slmtune("merge --model " + shell_quote(model) + " --adapter " + shell_quote(dir / "run") +
+                             " --out " + shell_quote(dir / "merged"));
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  EXPECT_EQ(read_json_file(dir / "merged/config.json").at("vocab_size").get<int64_t>(), vocab + 2);
+  const auto base_file = safetensors::File::open(model / "model.safetensors");
+  const auto merged_file = safetensors::File::open(dir / "merged/model.safetensors");
+  const auto base_rows = base_file.tensor("model.embed_tokens.weight").to_f32_vector();
+  const auto merged_rows = merged_file.tensor("model.embed_tokens.weight").to_f32_vector();
+  const auto delta = file.tensor(delta_name).to_f32_vector();
+  const auto hidden = static_cast<int64_t>(delta.size() / 2);
+  ASSERT_EQ(static_cast<int64_t>(merged_rows.size()), (vocab + 2) * hidden);
+  for (int64_t j = 0; j < hidden; ++j) {
+    double mean = 0;
+    for (int64_t r = 0; r < vocab; ++r) mean += base_rows[static_cast<size_t>(r * hidden + j)];
+    mean /= static_cast<double>(vocab);
+    const double want = mean + delta[static_cast<size_t>(j)];  // the first new token's row
+    EXPECT_NEAR(merged_rows[static_cast<size_t>(vocab * hidden + j)], want, 1e-2 * (std::abs(want) + 1e-2)) << "column " << j;
+  }
 }
 
 // The bundled tokenizer already spells <|pad|> (just not configured as pad): `add` reuses it and
