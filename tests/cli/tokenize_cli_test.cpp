@@ -67,7 +67,7 @@ TEST(TokenizeCli, BadInputsAreOneLine) {
                                    "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}})");
   expect_one_line_error(run_slmtune("tokenize " + shell_quote(dir / "tokenizer.json") + " --text hi"), "PCRE2");
   slmtune::testing::write_text(dir / "tokenizer.json",
-                               R"({"normalizer": {"type": "Sequence", "normalizers": [{"type": "BertNormalizer"}]},
+                               R"({"normalizer": {"type": "Sequence", "normalizers": [{"type": "NoSuchNormalizer"}]},
                                    "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}})");
   expect_one_line_error(run_slmtune("tokenize " + shell_quote(dir / "tokenizer.json") + " --text hi"), "normalizer.normalizers[0]");
   expect_one_line_error(run_slmtune("tokenize " + shell_quote(testdata("tokenizers/microsoft-phi-2")) + " --text a --file b"), "exactly one");
