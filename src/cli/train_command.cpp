@@ -203,7 +203,7 @@ void run_train(const TrainOptions& o) {
       ++functional_added;
     }
   const auto fallback = tokenizer::parse_pad_fallback(config.pad_token);
-  const ModelConfig& mc = weights->config();
+  const ModelConfig mc = weights->config();  // a copy: growing the vocabulary below replaces `weights`
   const WeightEntry& embedding = (*weights)[static_cast<size_t>(std::max(0, weights->index("model.embed_tokens.weight")))];
   s.pad = tokenizer::resolve_pad_token(*s.tok, fallback, static_cast<uint64_t>(mc.hidden_size),
                                        dtype_size(embedding.tensor.dtype()), mc.tie_word_embeddings);
