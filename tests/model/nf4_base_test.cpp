@@ -17,22 +17,11 @@
 #include "support/test_support.hpp"
 
 using namespace slmtune;
+using slmtune::model_testing::golden;
+using slmtune::model_testing::random_batch;
 using slmtune::model_testing::expect_close;
 
 namespace {
-
-std::filesystem::path golden(const std::string& name) { return slmtune::testing::source_dir() / "tests/golden" / name; }
-
-Batch random_batch(int64_t vocab, int64_t batch_size, int64_t seq_len, uint32_t seed) {
-  std::mt19937 rng(seed);
-  Batch batch;
-  batch.batch_size = batch_size;
-  batch.seq_len = seq_len;
-  for (int64_t i = 0; i < batch_size * seq_len; ++i)
-    batch.input_ids.push_back(static_cast<int32_t>(rng() % static_cast<uint32_t>(vocab)));
-  batch.labels = batch.input_ids;
-  return batch;
-}
 
 // The same weights with every NF4 entry replaced by its de-quantized f32 values.
 std::shared_ptr<ModelWeights> dequantized_copy(const ModelWeights& quantized) {

@@ -11,24 +11,14 @@
 #include "model/presets.hpp"
 #include "model/random_init.hpp"
 #include "model/transformer.hpp"
+#include "model_test_util.hpp"
 #include "support/test_support.hpp"
 
 using namespace slmtune;
+using slmtune::model_testing::golden;
+using slmtune::model_testing::random_batch;
 
 namespace {
-
-std::filesystem::path golden(const std::string& name) { return slmtune::testing::source_dir() / "tests/golden" / name; }
-
-Batch random_batch(int64_t vocab, int64_t batch_size, int64_t seq_len, uint32_t seed) {
-  std::mt19937 rng(seed);
-  Batch batch;
-  batch.batch_size = batch_size;
-  batch.seq_len = seq_len;
-  for (int64_t i = 0; i < batch_size * seq_len; ++i)
-    batch.input_ids.push_back(static_cast<int32_t>(rng() % static_cast<uint32_t>(vocab)));
-  batch.labels = batch.input_ids;
-  return batch;
-}
 
 std::vector<float> logits_of(const std::shared_ptr<const ModelWeights>& weights, const Batch& batch) {
   Transformer model(weights);

@@ -14,22 +14,11 @@
 #include "support/test_support.hpp"
 
 using namespace slmtune;
+using slmtune::model_testing::golden;
+using slmtune::model_testing::random_batch;
 using slmtune::model_testing::expect_close;
 
 namespace {
-
-std::filesystem::path golden(const std::string& name) { return slmtune::testing::source_dir() / "tests/golden" / name; }
-
-Batch batch_for(int64_t vocab, int64_t batch_size, int64_t seq_len, uint32_t seed) {
-  std::mt19937 rng(seed);
-  Batch batch;
-  batch.batch_size = batch_size;
-  batch.seq_len = seq_len;
-  for (int64_t i = 0; i < batch_size * seq_len; ++i)
-    batch.input_ids.push_back(static_cast<int32_t>(rng() % static_cast<uint32_t>(vocab)));
-  batch.labels = batch.input_ids;
-  return batch;
-}
 
 std::string error_of(const std::function<void()>& body) {
   try {
@@ -89,7 +78,7 @@ void check_adapter_equals_merged_weight(const std::string& name, const std::stri
   std::copy(sum.begin(), sum.end(), merged_w.as_mutable<float>());
   merged->replace(index, merged_w);
 
-  const Batch batch = batch_for(base->config().vocab_size, 2, 5, 11);
+  const Batch batch = random_batch(base->config().vocab_size, 2, 5, 11);
   ForwardOptions options;
   options.activations = Activations::Recompute;  // the adapter's forward runs twice: still exact
   std::map<std::string, std::vector<float>> with_adapter, with_merge;
@@ -121,7 +110,7 @@ TEST(LinearAdapter, UnknownLinearIsRefused) {
 
 TEST(TransformerInput, TokenOutsideTheVocabularyIsOneClearError) {
   Transformer model(std::make_shared<ModelWeights>(ModelWeights::load_hf(golden("qwen2"))));
-  Batch batch = batch_for(96, 1, 4, 1);
+  Batch batch = random_batch(96, 1, 4, 1);
   batch.input_ids[2] = 96;
   EXPECT_EQ(error_of([&] { model.forward(batch); }),
             "transformer: token id 96 at batch row 0, position 2 is outside the vocabulary (size 96)");
@@ -157,7 +146,7 @@ TEST(TransformerInput, CheckNumericsNamesTheLayer) {
   Transformer model(weights);
   ForwardOptions options;
   options.check_numerics = true;
-  const std::string message = error_of([&] { model.forward(batch_for(96, 1, 4, 2), options); });
+  const std::string message = error_of([&] { model.forward(random_batch(96, 1, 4, 2), options); });
   EXPECT_NE(message.find("non-finite value"), std::string::npos) << message;
   EXPECT_NE(message.find("model.layers.1"), std::string::npos) << message;
 }
@@ -168,7 +157,7 @@ TEST(ActivationCheckpointing, RecomputeKeepsLessAndGivesIdenticalGradients) {
   slmtune::testing::TempDir dir;
   write_random_model(config, dir.path(), {});
   auto weights = std::make_shared<ModelWeights>(ModelWeights::load(dir.path()));
-  const Batch batch = batch_for(config.vocab_size, 2, 32, 4);
+  const Batch batch = random_batch(config.vocab_size, 2, 32, 4);
   int64_t kept[2] = {0, 0}, scratch[2] = {0, 0};
   std::vector<float> grads[2];
   for (int mode = 0; mode < 2; ++mode) {

@@ -13,20 +13,10 @@
 #include "support/test_support.hpp"
 
 using namespace slmtune;
+using slmtune::model_testing::golden;
+using slmtune::model_testing::random_batch;
 
 namespace {
-
-std::filesystem::path golden(const std::string& name) { return slmtune::testing::source_dir() / "tests/golden" / name; }
-
-Batch random_batch(int64_t vocab, int64_t batch_size, int64_t seq_len, uint32_t seed) {
-  std::mt19937 rng(seed);
-  Batch batch;
-  batch.batch_size = batch_size;
-  batch.seq_len = seq_len;
-  for (int64_t i = 0; i < batch_size * seq_len; ++i)
-    batch.input_ids.push_back(static_cast<int32_t>(rng() % static_cast<uint32_t>(vocab)));
-  return batch;
-}
 
 void check_growth(const std::string& name) {
   SCOPED_TRACE(name);
@@ -62,7 +52,8 @@ void check_growth(const std::string& name) {
     }
   }
 
-  const Batch batch = random_batch(vocab, 2, 7, 11);
+  Batch batch = random_batch(vocab, 2, 7, 11);
+  batch.labels.clear();  // logits only
   const std::vector<float> before = Transformer(base).forward(batch).logits;
   const std::vector<float> after = Transformer(grown).forward(batch).logits;
   ASSERT_EQ(after.size() / static_cast<size_t>(vocab + rows), before.size() / static_cast<size_t>(vocab));
