@@ -14,6 +14,7 @@
 #include "core/atomic_file.hpp"
 #include "formats/json.hpp"
 #include "support/test_support.hpp"
+#include "tiny_chat_model.hpp"
 
 using slmtune::testing::CommandResult;
 using slmtune::testing::expect_one_line_error;
@@ -46,15 +47,8 @@ class AssistCli : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = std::make_unique<TempDir>();
     model_ = (dir_->path() / "model").string();
-    auto made = run_slmtune("new-model --preset tiny-llama " + shell_quote(model_));
-    ASSERT_EQ(made.exit_code, 0) << made.err;
-    auto tok = run_slmtune("tokenizer train --vocab-size 512 --special '<|endoftext|>' --special '<|im_start|>' "
-                           "--special '<|im_end|>' -o " + shell_quote(model_ + "/tokenizer.json") + " " +
-                           shell_quote(source_dir() / "examples/maritime/data/train.csv"));
-    ASSERT_EQ(tok.exit_code, 0) << tok.err;
-    slmtune::Json config = {{"eos_token", "<|im_end|>"},
-                            {"chat_template", slmtune::read_file(testdata("chat-templates/hf-tokenizer-configs/Qwen2.5-Instruct.jinja"))}};
-    write_text(model_ + "/tokenizer_config.json", config.dump(2));
+    slmtune::testing::make_tiny_chat_model(model_);
+    if (::testing::Test::HasFatalFailure()) return;
   }
   static void TearDownTestSuite() { dir_.reset(); }
 

@@ -17,6 +17,7 @@
 #include "peft/adapter_io.hpp"
 #include "peft/lora_model.hpp"
 #include "support/test_support.hpp"
+#include "tiny_chat_model.hpp"
 
 using slmtune::testing::CommandResult;
 using slmtune::testing::expect_one_line_error;
@@ -42,15 +43,8 @@ class EvalCli : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = std::make_unique<TempDir>();
     model_ = (dir_->path() / "model").string();
-    auto made = run_slmtune("new-model --preset tiny-llama " + shell_quote(model_));
-    ASSERT_EQ(made.exit_code, 0) << made.err;
-    auto tok = run_slmtune("tokenizer train --vocab-size 512 --special '<|endoftext|>' --special '<|im_start|>' "
-                           "--special '<|im_end|>' -o " + shell_quote(model_ + "/tokenizer.json") + " " +
-                           shell_quote(source_dir() / "examples/maritime/data/train.csv"));
-    ASSERT_EQ(tok.exit_code, 0) << tok.err;
-    slmtune::Json config = {{"eos_token", "<|im_end|>"},
-                            {"chat_template", slmtune::read_file(testdata("chat-templates/hf-tokenizer-configs/Qwen2.5-Instruct.jinja"))}};
-    write_text(model_ + "/tokenizer_config.json", config.dump(2));
+    slmtune::testing::make_tiny_chat_model(model_);
+    if (::testing::Test::HasFatalFailure()) return;
 
     const std::string functions = slmtune::read_file(source_dir() / "examples/maritime/functions.json");
     std::string csv = slmtune::data::csv_record({"function_definitions", "user_query", "function_call", "gps"});
