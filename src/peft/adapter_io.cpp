@@ -54,7 +54,8 @@ std::unique_ptr<LoraModel> load_adapter(const std::filesystem::path& dir, std::s
       used.insert(name);
     }
   for (const auto& t : file.tensors())
-    if (!used.count(t.name)) log::warn("{}: ignoring tensor '{}' (not an adapter of the configured targets)", tensors_path.string(), t.name);
+    // Trainable-token deltas sit in the same file but are read by apply_trainable_tokens.
+    if (!used.count(t.name) && t.name.find(".token_adapter.") == std::string::npos) log::warn("{}: ignoring tensor '{}' (not an adapter of the configured targets)", tensors_path.string(), t.name);
   return model;
 }
 
