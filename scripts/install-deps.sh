@@ -8,6 +8,7 @@ packages=(
   nlohmann-json3-dev   # JSON
   libpcre2-dev         # tokenizer pre-tokenizer regexes (Unicode properties)
   libicu-dev           # tokenizer NFC/NFKC normalizers
+  libcurl4-openssl-dev # HTTP(S) client for data synth's teacher model (OpenAI-compatible servers)
   libgtest-dev libgmock-dev
   libopenblas-openmp-dev  # BLAS, OpenMP flavour so BLAS and our parallel-for share one pool
   libomp-dev

@@ -1,14 +1,17 @@
-// `slmtune data validate FILE` and `slmtune data split FILE --ratios … --seed S --out DIR`: check a
-// function-calling dataset (the article's CSV or chat JSONL) row by row before training, and cut it into
-// stratified train/validation/test files or k folds.
+// `slmtune data validate FILE`, `slmtune data split FILE --ratios … --seed S --out DIR` and
+// `slmtune data synth TEMPLATE -n N [--teacher-url URL …] --out FILE`: check a function-calling dataset
+// (the article's CSV or chat JSONL) row by row before training, cut it into stratified
+// train/validation/test files or k folds, and generate synthetic rows from a template and a teacher model.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "cli/command.hpp"
+#include "client/chat_client.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "data/csv_writer.hpp"
@@ -31,6 +34,15 @@ struct DataOptions {
   std::string out;
   size_t count = 100;
   std::vector<std::string> exclude;
+  // data synth's teacher: an OpenAI-compatible chat-completions endpoint
+  std::string teacher_url;
+  std::string teacher_model;
+  std::string teacher_key;
+  size_t teacher_count = 50;
+  size_t teacher_batch = 10;
+  double teacher_temperature = 0.7;
+  double teacher_timeout = 300;
+  int teacher_retries = 3;
 };
 
 data::LoadOptions load_options(const DataOptions& options) {
@@ -127,9 +139,28 @@ void run_synth(const DataOptions& options) {
   synth.count = options.count;
   synth.seed = options.seed;
   for (const auto& path : options.exclude) synth.exclude.emplace_back(path);
+  if (!options.teacher_url.empty()) {
+    client::ChatClientOptions chat;
+    chat.url = options.teacher_url;
+    chat.model = options.teacher_model;
+    chat.api_key = options.teacher_key;
+    // As OpenAI's own clients do. The flag wins; the variable keeps the key out of `ps` and shell history.
+    if (chat.api_key.empty())
+      if (const char* key = std::getenv("OPENAI_API_KEY")) chat.api_key = key;
+    chat.temperature = options.teacher_temperature;
+    chat.timeout_s = options.teacher_timeout;
+    chat.retries = options.teacher_retries;
+    synth.teacher.ask = [chat](const Json& messages) { return client::chat_complete(chat, messages); };
+    synth.teacher.name = client::chat_completions_url(chat.url);
+    synth.teacher.count = options.teacher_count;
+    synth.teacher.per_request = options.teacher_batch;
+  }
   data::SynthResult result = data::synthesize(options.file, synth);
   write_file_atomically(options.out, result.csv);
   fmt::print("{}\t{} rows ({} duplicates dropped)\n", options.out, result.rows, result.duplicates);
+  if (synth.teacher.ask)
+    fmt::print("{}; {} row{} added from {} request{}\n", data::teacher_summary(result.teacher), result.teacher.accepted,
+               result.teacher.accepted == 1 ? "" : "s", result.teacher.requests, result.teacher.requests == 1 ? "" : "s");
 }
 
 const CommandRegistration registration(15, [](CLI::App& app) {
@@ -158,10 +189,37 @@ const CommandRegistration registration(15, [](CLI::App& app) {
   auto synth_options = std::make_shared<DataOptions>();
   auto* synth = data->add_subcommand("synth", "Expand a template (slots, paraphrases) into N distinct, validated CSV rows");
   synth->add_option("template", synth_options->file, "Template file (.yaml), see examples/maritime/synth.yaml")->required();
-  synth->add_option("-n", synth_options->count, "Rows to generate (default 100)");
+  synth->add_option("-n", synth_options->count, "Template rows to generate (default 100; -n 0 with --teacher-url: the teacher's only)");
   synth->add_option("--seed", synth_options->seed, "Seed (default 0)");
   synth->add_option("--exclude", synth_options->exclude, "Dataset whose queries must not be generated (repeatable)");
   synth->add_option("--out", synth_options->out, "Output .csv")->required();
+  auto* teacher_url = synth->add_option("--teacher-url", synth_options->teacher_url,
+                                        "OpenAI-compatible API base of a teacher model that writes more rows "
+                                        "(POST URL/chat/completions), e.g. http://127.0.0.1:8080/v1");
+  auto needs_url = [&](CLI::Option* option) { option->needs(teacher_url); };
+  needs_url(synth->add_option("--teacher-model", synth_options->teacher_model,
+                              "The request's \"model\" (OpenAI, vLLM and Ollama need it; llama-server ignores it)"));
+  needs_url(synth->add_option("--teacher-key", synth_options->teacher_key,
+                              "API key sent as a Bearer token (default: $OPENAI_API_KEY)"));
+  needs_url(synth->add_option("--teacher-count", synth_options->teacher_count, "Examples to request from the teacher (default 50)")
+                ->check(CLI::Range(size_t{1}, size_t{100000})));
+  needs_url(synth->add_option("--teacher-batch", synth_options->teacher_batch, "Examples asked for per request (default 10)")
+                ->check(CLI::Range(size_t{1}, size_t{1000})));
+  needs_url(synth->add_option("--teacher-temperature", synth_options->teacher_temperature, "Sampling temperature (default 0.7)")
+                ->check(CLI::Range(0.0, 2.0)));
+  needs_url(synth->add_option("--teacher-timeout", synth_options->teacher_timeout,
+                              "Seconds one request may take (default 300: a teacher on CPUs writes slowly)")
+                ->check(CLI::PositiveNumber));
+  needs_url(synth->add_option("--teacher-retries", synth_options->teacher_retries,
+                              "Retries after HTTP 429 or 5xx, waiting 1, 2, 4… s or the server's Retry-After (default 3)")
+                ->check(CLI::Range(0, 20)));
+  synth->footer(
+      "Every teacher example is validated and deduplicated like a template row; the rejected ones are counted by "
+      "reason,\nand each rejection is listed on stderr with its error (-q hides them, -vv adds the duplicates).\n\n"
+      "Example, with a teacher served by llama.cpp (llama-server -m teacher.gguf --port 8080):\n"
+      "  slmtune data synth examples/maritime/synth.yaml -n 100 --teacher-url http://127.0.0.1:8080/v1 \\\n"
+      "      --teacher-count 200 --exclude examples/maritime/data/test.csv --out synth.csv\n"
+      "With OpenAI: --teacher-url https://api.openai.com/v1 --teacher-model gpt-4o and OPENAI_API_KEY set.");
   synth->callback([synth_options] { run_synth(*synth_options); });
 });
 

@@ -1,142 +1,26 @@
-// Template expansion for `slmtune data synth`.
+// `slmtune data synth`: template rows, then the teacher's, each validated and deduplicated the same way.
 #include "data/synth.hpp"
 
 #include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
-#include <map>
 #include <set>
 
-#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/rng.hpp"
 #include "data/csv_writer.hpp"
 #include "data/dataset.hpp"
-#include "formats/json.hpp"
+#include "data/synth_template.hpp"
+#include "data/teacher_prompt.hpp"
+#include "data/teacher_reply.hpp"
 
 namespace slmtune::data {
 namespace {
 
-struct Case {
-  std::vector<std::string> queries;
-  Json calls = Json::array();
-  std::string response;
-};
-
-struct Template {
-  std::string functions;  // compact JSON of the definitions
-  std::vector<std::string> variables;
-  std::map<std::string, std::vector<std::string>> slots;
-  std::vector<Case> cases;
-};
-
-Json yaml_to_json(const YAML::Node& node, const std::string& where) {
-  if (node.IsMap()) {
-    Json out = Json::object();
-    for (const auto& item : node) out[item.first.as<std::string>()] = yaml_to_json(item.second, where);
-    return out;
-  }
-  if (node.IsSequence()) {
-    Json out = Json::array();
-    for (const auto& item : node) out.push_back(yaml_to_json(item, where));
-    return out;
-  }
-  if (node.IsNull()) return nullptr;
-  std::string text = node.Scalar();
-  // Plain YAML scalars that look like numbers or booleans keep those types, quoted ones stay strings.
-  if (node.Tag() != "!") {
-    if (text == "true" || text == "false") return text == "true";
-    try {
-      size_t used = 0;
-      long long i = std::stoll(text, &used);
-      if (used == text.size()) return i;
-      double d = std::stod(text, &used);
-      if (used == text.size()) return d;
-    } catch (const std::exception&) {
-    }
-  }
-  return text;
-}
-
-std::vector<std::string> string_list(const YAML::Node& node, const std::string& where) {
-  if (!node || !node.IsSequence() || node.size() == 0) fail("{}: expected a non-empty list of strings", where);
-  std::vector<std::string> out;
-  for (const auto& item : node) {
-    if (!item.IsScalar()) fail("{}: expected a list of strings", where);
-    out.push_back(item.as<std::string>());
-  }
-  return out;
-}
-
-Template load_template(const std::filesystem::path& path) {
-  std::string origin = path.string();
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(origin);
-  } catch (const YAML::Exception& e) {
-    fail("{}:{}:{}: invalid YAML: {}", origin, e.mark.line + 1, e.mark.column + 1, e.msg);
-  }
-  if (!root.IsMap()) fail("{}: expected a mapping with functions, slots and cases", origin);
-  Template t;
-  if (!root["functions"] || !root["functions"].IsScalar()) fail("{}: functions: expected the path of a functions.json", origin);
-  auto functions_path = path.parent_path() / root["functions"].as<std::string>();
-  Json defs = read_json_file(functions_path);
-  functions::parse_function_definitions(defs, functions_path.string());  // fail early on bad definitions
-  t.functions = defs.dump();
-  if (root["variables"]) t.variables = string_list(root["variables"], origin + ": variables");
-  if (root["slots"]) {
-    if (!root["slots"].IsMap()) fail("{}: slots: expected a mapping of slot name to a list of values", origin);
-    for (const auto& slot : root["slots"]) {
-      std::string name = slot.first.as<std::string>();
-      t.slots[name] = string_list(slot.second, fmt::format("{}: slots.{}", origin, name));
-    }
-  }
-  for (const auto& variable : t.variables)
-    if (!t.slots.count(variable)) fail("{}: variables: \"{}\" has no slot with its values", origin, variable);
-  if (!root["cases"] || !root["cases"].IsSequence() || root["cases"].size() == 0)
-    fail("{}: cases: expected a non-empty list", origin);
-  for (size_t i = 0; i < root["cases"].size(); ++i) {
-    const YAML::Node& node = root["cases"][i];
-    std::string where = fmt::format("{}: cases[{}]", origin, i);
-    Case c;
-    c.queries = string_list(node["queries"], where + ".queries");
-    if (node["calls"]) c.calls = yaml_to_json(node["calls"], where);
-    if (node["response"]) c.response = node["response"].as<std::string>();
-    if (!c.calls.is_array()) fail("{}.calls: expected a list of calls", where);
-    if (c.calls.empty() && c.response.empty()) fail("{}: a case with no calls needs a response", where);
-    t.cases.push_back(std::move(c));
-  }
-  return t;
-}
-
-std::string fill(const std::string& text, const std::map<std::string, std::string>& values, const std::string& where) {
-  std::string out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t open = text.find('{', pos);
-    size_t close = open == std::string::npos ? open : text.find('}', open);
-    if (close == std::string::npos) break;
-    auto it = values.find(text.substr(open + 1, close - open - 1));
-    if (it == values.end()) fail("{}: \"{}\" names no slot", where, text.substr(open, close - open + 1));
-    out.append(text, pos, open - pos);
-    out += it->second;
-    pos = close + 1;
-  }
-  out.append(text, pos);
-  return out;
-}
-
-Json fill_json(const Json& value, const std::map<std::string, std::string>& values, const std::string& where) {
-  if (value.is_string()) return fill(value.get<std::string>(), values, where);
-  if (value.is_structured()) {
-    Json out = value;
-    for (auto& item : out) item = fill_json(item, values, where);
-    return out;
-  }
-  return value;
-}
+// Seed rows get their own stream, so asking a teacher leaves the template rows of a seed unchanged.
+constexpr uint64_t kSeedRowStream = 0x7eac4e75eedULL;
 
 std::set<std::string> excluded_keys(const std::vector<std::filesystem::path>& paths) {
   std::set<std::string> keys;
@@ -150,7 +34,94 @@ std::set<std::string> excluded_keys(const std::vector<std::filesystem::path>& pa
   return keys;
 }
 
+// "3 invalid (enum)" or "3 invalid (2 enum, 1 missing argument)".
+std::string counted(size_t total, const std::string& what, const std::map<std::string, size_t>& by_reason) {
+  std::string reasons;
+  if (by_reason.size() == 1) {
+    reasons = by_reason.begin()->first;
+  } else {
+    for (const auto& [reason, n] : by_reason) reasons += fmt::format("{}{} {}", reasons.empty() ? "" : ", ", n, reason);
+  }
+  return fmt::format("{} {} ({})", total, what, reasons);
+}
+
+// Template rows of cases spread over the template, a different stretch for each request, so the teacher
+// sees the format on varied situations.
+std::vector<SynthRow> seed_rows(const SynthTemplate& t, size_t request, size_t count, Rng& rng) {
+  std::vector<SynthRow> seeds;
+  for (size_t k = 0; k < count && k < t.cases.size(); ++k) seeds.push_back(expand_case(t, (request * count + k) % t.cases.size(), rng));
+  return seeds;
+}
+
+class TeacherRows {
+ public:
+  TeacherRows(const SynthTemplate& t, const TeacherOptions& options, std::set<std::string>& seen, SynthResult& result)
+      : t_(t), options_(options), seen_(seen), result_(result), header_(csv_record(synth_csv_header(t))) {}
+
+  void run(uint64_t seed) {
+    Rng rng(seed ^ kSeedRowStream);
+    TeacherReport& report = result_.teacher;
+    size_t per_request = std::max<size_t>(1, options_.per_request);
+    for (size_t asked = 0; asked < options_.count; ++report.requests) {
+      size_t n = std::min(per_request, options_.count - asked);
+      asked += n;
+      report.requested += n;
+      Json messages = teacher_messages(t_, seed_rows(t_, report.requests, options_.seeds, rng), n);
+      std::string answer = options_.ask(messages);
+      std::vector<TeacherCandidate> candidates = parse_teacher_reply(answer, t_.variables);
+      if (candidates.empty())
+        log::warn("{}: answer {} holds no example (no JSON object with a \"user_query\")", options_.name, report.requests + 1);
+      for (const auto& candidate : candidates)
+        take(candidate, fmt::format("{}: answer {}, example {}", options_.name, report.requests + 1, candidate.index));
+    }
+  }
+
+ private:
+  void take(const TeacherCandidate& candidate, const std::string& where) {
+    TeacherReport& report = result_.teacher;
+    ++report.received;
+    if (!candidate.row) {
+      ++report.malformed[candidate.reason];
+      log::info("rejected {}: {}", where, candidate.error);
+      return;
+    }
+    std::string row = csv_record(synth_csv_cells(t_, *candidate.row));
+    // The same check as every dataset row, on a one-row CSV; its messages name that CSV's line 2.
+    const std::string origin = "teacher";
+    Dataset check = parse_dataset(header_ + row, DatasetFormat::csv, origin);
+    if (!check.errors.empty()) {
+      std::string message = check.errors.front();
+      std::string prefix = origin + ":2: ";
+      if (message.rfind(prefix, 0) == 0) message.erase(0, prefix.size());
+      ++report.invalid[rejection_reason(message)];
+      log::info("rejected {}: {}", where, message);
+      return;
+    }
+    if (!seen_.insert(dedup_key(candidate.row->query)).second) {
+      ++report.duplicates;
+      log::debug("rejected {}: duplicate query \"{}\"", where, candidate.row->query);
+      return;
+    }
+    ++report.accepted;
+    ++result_.rows;
+    result_.csv += row;
+  }
+
+  const SynthTemplate& t_;
+  const TeacherOptions& options_;
+  std::set<std::string>& seen_;
+  SynthResult& result_;
+  std::string header_;
+};
+
 }  // namespace
+
+size_t TeacherReport::rejected() const {
+  size_t n = duplicates;
+  for (const auto& [reason, count] : malformed) n += count;
+  for (const auto& [reason, count] : invalid) n += count;
+  return n;
+}
 
 std::string dedup_key(const std::string& query) {
   std::string key;
@@ -168,35 +139,65 @@ std::string dedup_key(const std::string& query) {
   return key;
 }
 
+std::string rejection_reason(const std::string& validation_error) {
+  // The wording of functions/ (check_calls, validate_value, parse_calls) and of the CSV loader.
+  static const std::pair<const char*, const char*> kReasons[] = {
+      {"is not one of", "enum"},
+      {"is not defined", "unknown function"},
+      {"missing required argument", "missing argument"},
+      {"unknown argument", "unknown argument"},
+      {"needs the plain-text answer", "no response"},
+      {"expected the user's message", "empty query"},
+      {"expected a call object", "call format"},
+      {"call needs a non-empty string \"name\"", "call format"},
+      {"has unexpected key", "call format"},
+      {"must be an object", "call format"},
+      {"expected a list of calls", "call format"},
+  };
+  for (const auto& [fragment, reason] : kReasons)
+    if (validation_error.find(fragment) != std::string::npos) return reason;
+  return "schema";
+}
+
+std::string teacher_summary(const TeacherReport& report) {
+  std::string asked = report.received == report.requested ? "" : fmt::format(" (asked for {})", report.requested);
+  size_t rejected = report.rejected();
+  if (report.received == 0) return fmt::format("no teacher example received{}", asked);
+  if (rejected == 0 && report.received == 1) return fmt::format("the 1 teacher example accepted{}", asked);
+  if (rejected == 0) return fmt::format("all {} teacher examples accepted{}", report.received, asked);
+  std::vector<std::string> parts;
+  size_t invalid = 0, malformed = 0;
+  for (const auto& [reason, n] : report.invalid) invalid += n;
+  for (const auto& [reason, n] : report.malformed) malformed += n;
+  if (invalid) parts.push_back(counted(invalid, "invalid", report.invalid));
+  if (malformed) parts.push_back(counted(malformed, "malformed", report.malformed));
+  if (report.duplicates) parts.push_back(fmt::format("{} duplicate{}", report.duplicates, report.duplicates == 1 ? "" : "s"));
+  std::string joined;
+  for (const auto& part : parts) joined += (joined.empty() ? "" : ", ") + part;
+  return fmt::format("{} of {} teacher examples rejected{}: {}", rejected, report.received, asked, joined);
+}
+
 SynthResult synthesize(const std::filesystem::path& template_path, const SynthOptions& options) {
-  Template t = load_template(template_path);
+  SynthTemplate t = load_synth_template(template_path);
   std::set<std::string> seen = excluded_keys(options.exclude);
-  std::vector<std::string> header = {"function_definitions", "user_query", "function_call"};
-  header.insert(header.end(), t.variables.begin(), t.variables.end());
-  header.push_back("response");
   SynthResult result;
-  result.csv = csv_record(header);
+  result.csv = csv_record(synth_csv_header(t));
   Rng rng(options.seed);
   // Give up after many fruitless draws: the template has fewer distinct rows than asked for.
   size_t attempts = 0, max_attempts = 50 * options.count + 1000;
   while (result.rows < options.count && attempts++ < max_attempts) {
-    const Case& c = t.cases[rng.below(t.cases.size())];
-    std::map<std::string, std::string> values;
-    for (const auto& [name, list] : t.slots) values[name] = list[rng.below(list.size())];
-    std::string where = template_path.string();
-    std::string query = fill(c.queries[rng.below(c.queries.size())], values, where);
-    if (!seen.insert(dedup_key(query)).second) {
+    size_t index = rng.below(t.cases.size());
+    SynthRow row = expand_case(t, index, rng);
+    if (!seen.insert(dedup_key(row.query)).second) {
       ++result.duplicates;
       continue;
     }
-    std::vector<std::string> row = {t.functions, query, fill_json(c.calls, values, where).dump()};
-    for (const auto& variable : t.variables) row.push_back(values[variable]);
-    row.push_back(c.calls.empty() ? fill(c.response, values, where) : "");
-    result.csv += csv_record(row);
+    result.csv += csv_record(synth_csv_cells(t, row));
     ++result.rows;
   }
   if (result.rows < options.count)
     log::warn("{}: only {} distinct rows could be generated ({} asked)", template_path.string(), result.rows, options.count);
+  if (options.teacher.ask && options.teacher.count > 0) TeacherRows(t, options.teacher, seen, result).run(options.seed);
   // The generated rows go through the same validation as hand-written ones.
   Dataset check = parse_dataset(result.csv, DatasetFormat::csv, template_path.string() + " (generated)");
   if (!check.errors.empty()) fail("{}", check.errors.front());
