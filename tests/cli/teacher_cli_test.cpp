@@ -127,6 +127,22 @@ TEST_F(TeacherCli, A500IsRetriedThenTheAnswerIsUsed) {
   EXPECT_EQ(server.requests()[0].body, server.requests()[1].body);
 }
 
+TEST_F(TeacherCli, A429WaitsAsLongAsRetryAfterSays) {
+  MockChatServer server({{429, R"({"error": {"message": "Rate limit reached"}})", {{"Retry-After", "0"}}},
+                         {429, R"({"error": "slow down"})", {}},
+                         {503, "upstream down", {}}});
+  auto result = synth(server.base_url(), "--teacher-count 1 --teacher-retries 2");
+  // The server's Retry-After (0 s) instead of the first backoff (1 s), then the doubled backoff, then
+  // no retry left: the last status and message.
+  EXPECT_NE(result.err.find("HTTP 429: Rate limit reached; retrying in 0 s (1 of 2 retries)"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("HTTP 429: slow down; retrying in 2 s (2 of 2 retries)"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("error: " + server.base_url() + "/chat/completions: HTTP 503 after 3 attempts: upstream down"),
+            std::string::npos)
+      << result.err;
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(server.requests().size(), 3u);
+}
+
 TEST_F(TeacherCli, RejectedKeyIsOneErrorLineAndWritesNothing) {
   MockChatServer server({{401, R"({"error": {"message": "Incorrect API key provided: sk-wrong", "type": "invalid_request_error"}})", {}}});
   auto result = synth(server.base_url(), "--teacher-key sk-wrong --teacher-count 3");
