@@ -3,8 +3,9 @@
 // loads without PEFT — what `peft`'s merge_and_unload() followed by save_pretrained() gives. The
 // tokenizer files and chat template come from the adapter's run directory when it has them (training
 // may have changed the template or added tokens), else from the model folder. Trainable token rows
-// (PEFT's trainable_token_indices) are applied to the base before merging. The folder is written under a
-// temporary name and renamed, so an interrupted merge leaves nothing half-written.
+// (PEFT's trainable_token_indices) and biases trained under bias all/lora_only are applied to the base
+// before merging. The folder is written under a temporary name and renamed, so an interrupted merge
+// leaves nothing half-written.
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "model/weights.hpp"
+#include "peft/adapter_biases.hpp"
 #include "peft/adapter_io.hpp"
 #include "peft/trainable_tokens.hpp"
 #include "tokenizer/tokenizer_files.hpp"
@@ -39,6 +41,8 @@ void run_merge(const MergeOptions& o) {
   // Tokens the run added or trained (functional tokens, a pad token) first: the adapters then merge
   // into the grown base, and the merged folder holds the trained rows.
   if (auto grown = peft::apply_trainable_tokens(o.adapter, *weights)) weights = std::move(grown);
+  // Biases the run trained (lora.bias all/lora_only) are part of the merged model as they are.
+  if (auto biased = peft::apply_adapter_biases(o.adapter, *weights)) weights = std::move(biased);
   const auto adapters = peft::load_adapter(o.adapter, weights);
 
   std::filesystem::path partial = o.out;

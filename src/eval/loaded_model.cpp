@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "infer/transformer_model.hpp"
+#include "peft/adapter_biases.hpp"
 #include "peft/adapter_io.hpp"
 #include "peft/trainable_tokens.hpp"
 
@@ -119,6 +120,14 @@ LoadedModel LoadedModel::load(const ModelSource& source) {
     out.model.eos_ids = infer::end_of_sequence_ids(out.model.weights->config(), tok);
     out.model.tokenizer = std::move(tok);
   }
+  // Biases the run trained (lora.bias all/lora_only) replace the base's before the adapters go on;
+  // after the token rows, whose growth an untied lm_head.bias shares.
+  if (!source.adapter.empty())
+    if (auto biased = peft::apply_adapter_biases(source.adapter, *out.model.weights)) {
+      out.model.weights = std::move(biased);
+      out.model.transformer = std::make_unique<Transformer>(out.model.weights);
+      log::info("{}: trained biases applied", source.adapter.string());
+    }
   if (!source.adapter.empty()) {
     out.adapter = peft::load_adapter(source.adapter, out.model.weights);
     out.adapter->set_training(false);

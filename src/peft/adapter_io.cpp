@@ -8,6 +8,7 @@
 #include "formats/json.hpp"
 #include "formats/safetensors.hpp"
 #include "model/config.hpp"
+#include "peft/adapter_biases.hpp"
 
 namespace slmtune::peft {
 
@@ -25,6 +26,8 @@ void save_adapter(LoraModel& model, const std::filesystem::path& dir) {
       writer.add(peft_tensor_name(model.targets()[i], p.name),
                  Tensor::from_bytes(DType::F32, p.shape, {bytes, p.value.size() * sizeof(float)}));
     }
+  // bias all/lora_only: the trained biases are the base's current values (training updates them in place).
+  add_biases(writer, model.base(), adapter_biases(model.config(), model.base().config()));
   writer.write(dir / "adapter_model.safetensors");
   write_file_atomically(dir / "adapter_config.json", lora_config_to_json(model.config()).dump(2) + "\n");
 }
@@ -53,8 +56,10 @@ std::unique_ptr<LoraModel> load_adapter(const std::filesystem::path& dir, std::s
       std::copy(values.begin(), values.end(), p.value.begin());
       used.insert(name);
     }
+  // Trained biases and trainable-token deltas sit in the same file but go into the base weights
+  // (apply_adapter_biases, apply_trainable_tokens) before the adapters are attached.
+  for (const auto& b : adapter_biases(config, model->base().config())) used.insert({b.peft_name, b.plain_name});
   for (const auto& t : file.tensors())
-    // Trainable-token deltas sit in the same file but are read by apply_trainable_tokens.
     if (!used.count(t.name) && t.name.find(".token_adapter.") == std::string::npos) log::warn("{}: ignoring tensor '{}' (not an adapter of the configured targets)", tensors_path.string(), t.name);
   return model;
 }

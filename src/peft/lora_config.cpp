@@ -167,19 +167,27 @@ std::vector<LoraTarget> resolve_targets(const LoraConfig& c, const ModelConfig& 
   return chosen;
 }
 
-std::vector<std::string> trainable_base_parameters(const LoraConfig& c, const ModelConfig& model) {
+std::vector<std::string> trained_bias_names(const LoraConfig& c, const ModelConfig& model) {
   std::vector<std::string> names;
+  if (c.bias == LoraBias::None) return names;
   std::set<std::string> targeted;
   if (c.bias == LoraBias::LoraOnly)
     for (const auto& t : resolve_targets(c, model)) targeted.insert(t.module_name);
   for (const auto& spec : expected_tensors(model)) {
-    const std::string module = module_of(spec.hf_name);
-    const bool is_bias = spec.hf_name.size() > 5 && spec.hf_name.ends_with(".bias");
-    bool train = false;
-    if (is_bias && c.bias == LoraBias::All) train = true;
-    if (is_bias && c.bias == LoraBias::LoraOnly && targeted.count(module)) train = true;
+    if (!spec.hf_name.ends_with(".bias")) continue;
+    if (c.bias == LoraBias::All || targeted.count(module_of(spec.hf_name))) names.push_back(spec.hf_name);
+  }
+  return names;
+}
+
+std::vector<std::string> trainable_base_parameters(const LoraConfig& c, const ModelConfig& model) {
+  const std::vector<std::string> biases = trained_bias_names(c, model);
+  const std::set<std::string> is_trained_bias(biases.begin(), biases.end());
+  std::vector<std::string> names;
+  for (const auto& spec : expected_tensors(model)) {
+    bool train = is_trained_bias.count(spec.hf_name) > 0;
     for (const auto& entry : c.modules_to_save)
-      if (ends_with_module(module, entry)) train = true;
+      if (ends_with_module(module_of(spec.hf_name), entry)) train = true;
     if (train) names.push_back(spec.hf_name);
   }
   for (const auto& entry : c.modules_to_save) {

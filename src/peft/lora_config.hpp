@@ -62,6 +62,11 @@ struct LoraTarget {
 // nothing, and refuses lm_head (the transformer has no adapter hook on the output layer).
 std::vector<LoraTarget> resolve_targets(const LoraConfig& config, const ModelConfig& model);
 
+// HF names of the base model's biases that `bias` trains, in the model's tensor order, as PEFT marks
+// them: "all" every parameter named *.bias (linear layers, LayerNorms, an untied lm_head), "lora_only"
+// the biases of the targeted linear layers, "none" nothing. Empty for a model without biases (Llama).
+std::vector<std::string> trained_bias_names(const LoraConfig& config, const ModelConfig& model);
+
 // HF names of the parameters that `bias` and `modules_to_save` make trainable in the base model
 // (PEFT: bias="all" trains every bias, "lora_only" the biases of targeted layers).
 std::vector<std::string> trainable_base_parameters(const LoraConfig& config, const ModelConfig& model);

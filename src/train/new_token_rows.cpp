@@ -33,7 +33,9 @@ class NewTokenRows final : public TrainableSet {
     if (first_ < 0 || first_ > vocab_) fail("new token rows: first row {} outside the vocabulary of {}", first_, vocab_);
     const auto add = [&](const char* name, const char* peft_name) {
       const int i = weights_->index(name);
-      if (i < 0) return;
+      // lm_head.bias under lora.bias all is trained whole already; a second optimizer entry on its
+      // new rows would update them twice.
+      if (i < 0 || inner_->trains_base_tensor(name)) return;
       Rows rows;
       rows.index = static_cast<size_t>(i);
       rows.name = name;

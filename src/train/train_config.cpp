@@ -26,7 +26,7 @@ std::vector<ConfigKey> make_keys() {
       {"lora.lora_dropout", T::number, "0.05", {}, "Dropout on the adapter input during training, in [0, 1)."},
       {"lora.target_modules", T::string_list, "[all-linear]", {},
        "Linear modules to adapt: short names (q_proj), full names, a regex, or all-linear."},
-      {"lora.bias", T::choice, "none", {"none", "lora_only", "all"}, "Which biases are trained (PEFT's bias)."},
+      {"lora.bias", T::choice, "none", {"none", "lora_only", "all"}, "Which base-model biases train with the adapters (PEFT's bias): lora_only = the targeted layers', all = every bias."},
       {"lora.use_rslora", T::boolean, "false", {}, "Rank-stabilised scaling alpha / sqrt(r)."},
       {"lora.use_dora", T::boolean, "false", {}, "DoRA: weight-decomposed LoRA (also implied by method: dora)."},
       {"optimizer.name", T::choice, "adamw", {"adamw", "adamw_8bit", "sgd"}, "The optimizer."},

@@ -1,6 +1,7 @@
 #pragma once
 // What a training method makes trainable, behind one interface the trainer loop drives: the LoRA/DoRA
-// adapters (optionally over an NF4 base, QLoRA) or every parameter of the model (full fine-tuning).
+// adapters (optionally over an NF4 base, QLoRA) with the base biases lora.bias names, or every
+// parameter of the model (full fine-tuning).
 // Each knows its optimizer parameters and gradients, how to write and read its weights in a checkpoint,
 // the run's result files, and the settings a resumed run must share (identity).
 #include <cstdint>
@@ -38,6 +39,9 @@ class TrainableSet {
   // A digest of the base model's tensor names, shapes and leading bytes, taken before training.
   const std::string& base_fingerprint() const { return fingerprint_; }
   virtual int64_t parameter_count() = 0;
+  // Whether the whole base tensor `hf_name` is already one of this set's parameters (a bias under
+  // lora.bias), so a wrapper that trains part of it (new token rows) leaves it alone.
+  virtual bool trains_base_tensor(const std::string& hf_name) const { return false; }
 
  protected:
   std::string fingerprint_;

@@ -10,6 +10,7 @@
 #include "model/presets.hpp"
 #include "model/random_init.hpp"
 #include "model/transformer.hpp"
+#include "peft/adapter_biases.hpp"
 #include "peft/adapter_io.hpp"
 #include "peft/lora_model.hpp"
 #include "support/test_support.hpp"
@@ -40,17 +41,23 @@ struct Fixture {
   std::shared_ptr<const ModelWeights> base;
   std::unique_ptr<peft::LoraModel> adapters;
 
-  explicit Fixture(bool dora) {
-    write_random_model(find_model_preset("tiny-llama").config, model, RandomInitOptions{});  // f32
-    base = std::make_shared<const ModelWeights>(ModelWeights::load_hf(model));
+  // With `bias` the base's biases move too, as lora.bias training moves them: `base` is then the
+  // trained weights, which the adapter file carries the biases of.
+  explicit Fixture(bool dora, const std::string& preset = "tiny-llama", peft::LoraBias bias = peft::LoraBias::None) {
+    write_random_model(find_model_preset(preset).config, model, RandomInitOptions{});  // f32
+    auto weights = std::make_shared<ModelWeights>(ModelWeights::load_hf(model));
     peft::LoraConfig config;
     config.r = 4;
     config.lora_alpha = 8;
     config.target_regex = "all-linear";
     config.use_dora = dora;
-    adapters = std::make_unique<peft::LoraModel>(config, base, 11);
+    config.bias = bias;
     std::mt19937 rng(3);
     std::normal_distribution<float> normal(0.0f, 0.05f);
+    for (const auto& b : peft::adapter_biases(config, weights->config()))
+      for (float& v : weights->trainable_values(static_cast<size_t>(weights->index(b.hf_name)))) v += 2.0f * normal(rng);
+    base = weights;
+    adapters = std::make_unique<peft::LoraModel>(config, base, 11);
     for (size_t i = 0; i < adapters->size(); ++i)
       for (const auto& p : adapters->adapter(i).parameters())
         for (float& v : p.value) v += normal(rng);
@@ -84,6 +91,32 @@ TEST(MergeCli, MergedFolderGivesTheAdaptedLogits) {
     EXPECT_NE(logits_of(f.base, nullptr), want) << "the adapter must change the outputs for this test to mean anything";
     EXPECT_EQ(slmtune::read_file(f.out / "tokenizer.json"), "{\"from\": \"the run\"}");
     EXPECT_FALSE(std::filesystem::exists(f.dir / "merged.partial"));
+  }
+}
+
+TEST(MergeCli, TrainedBiasesGoIntoTheMergedFolder) {
+  for (bool dora : {false, true}) {
+    Fixture f(dora, "tiny-phi2", peft::LoraBias::All);
+    const auto result = run_slmtune(f.merge());
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    const auto merged = std::make_shared<const ModelWeights>(ModelWeights::load_hf(f.out));
+    const auto want = logits_of(f.base, f.adapters.get());
+    const auto got = logits_of(merged, nullptr);
+    ASSERT_EQ(got.size(), want.size());
+    double worst = 0, scale = 0;
+    for (size_t i = 0; i < want.size(); ++i) {
+      worst = std::max(worst, static_cast<double>(std::fabs(got[i] - want[i])));
+      scale = std::max(scale, static_cast<double>(std::fabs(want[i])));
+    }
+    EXPECT_LE(worst, 1e-5 * scale) << (dora ? "DoRA" : "LoRA");
+    // The merged biases are the trained ones, not the model folder's.
+    const auto stored = ModelWeights::load_hf(f.model);
+    const int i = merged->index("model.layers.1.self_attn.dense.bias");
+    ASSERT_GE(i, 0);
+    const float* trained = (*f.base)[static_cast<size_t>(i)].vector();
+    const float* written = (*merged)[static_cast<size_t>(i)].vector();
+    EXPECT_TRUE(std::equal(written, written + 64, trained));
+    EXPECT_FALSE(std::equal(written, written + 64, stored[static_cast<size_t>(i)].vector()));
   }
 }
 
