@@ -213,6 +213,7 @@ ForwardResult Transformer::forward(const Batch& input, const ForwardOptions& opt
     acts.x_in.assign(x.begin(), x.end());
     if (options.activations == Activations::Recompute) layers[l].x_in = acts.x_in;
     detail::block_forward(ctx, m.blocks[l], acts, x.data());
+    if (options.activations == Activations::Keep) detail::release_rebuildable(acts);
     if (options.check_numerics) check_finite(x.data(), n * h, "model.layers." + std::to_string(l));
   }
   scratch = {};

@@ -109,8 +109,8 @@ void qkv_forward(const BlockContext& ctx, const BlockParams& p, BlockActivations
   }
 }
 
-void qkv_backward(const BlockContext& ctx, const BlockParams& p, const BlockActivations& a, const float* dq,
-                  const float* dk, const float* dv, float* dnorm1, const GradientLookup& grad) {
+void qkv_backward(const BlockContext& ctx, const BlockParams& p, const float* norm1, const float* dq, const float* dk,
+                  const float* dv, float* dnorm1, const GradientLookup& grad) {
   const ModelConfig& c = *ctx.config;
   const int64_t n = ctx.tokens(), qs = c.q_size(), kvs = c.kv_size();
   if (c.fused_qkv) {
@@ -121,11 +121,11 @@ void qkv_backward(const BlockContext& ctx, const BlockParams& p, const BlockActi
       std::copy(dk + t * kvs, dk + (t + 1) * kvs, row + qs);
       std::copy(dv + t * kvs, dv + (t + 1) * kvs, row + qs + kvs);
     }
-    linear_backward(ctx, p.qkv, dnorm1, fused.data(), a.norm1.data(), n, grad);
+    linear_backward(ctx, p.qkv, dnorm1, fused.data(), norm1, n, grad);
   } else {
-    linear_backward(ctx, p.q, dnorm1, dq, a.norm1.data(), n, grad);
-    linear_backward(ctx, p.k, dnorm1, dk, a.norm1.data(), n, grad);
-    linear_backward(ctx, p.v, dnorm1, dv, a.norm1.data(), n, grad);
+    linear_backward(ctx, p.q, dnorm1, dq, norm1, n, grad);
+    linear_backward(ctx, p.k, dnorm1, dk, norm1, n, grad);
+    linear_backward(ctx, p.v, dnorm1, dv, norm1, n, grad);
   }
 }
 
@@ -138,7 +138,51 @@ GateUpLayout gate_up_layout(const ModelConfig& c, int64_t n) {
   return {n * c.intermediate_size, c.intermediate_size};
 }
 
+// mlp_act = GELU(mlp_pre) or SiLU(gate)·up.
+void mlp_activation(const ModelConfig& c, int64_t n, const float* mlp_pre, float* mlp_act) {
+  if (c.activation == Activation::GeluTanh) return kernels::gelu_forward(mlp_act, mlp_pre, n * c.intermediate_size);
+  const auto layout = gate_up_layout(c, n);
+  kernels::swiglu_forward(mlp_act, mlp_pre, mlp_pre + layout.up_offset, n, c.intermediate_size, layout.stride);
+}
+
+// The activations release_rebuildable() dropped, rebuilt for one backward; each pointer is the kept
+// vector's data when it was not dropped.
+struct Rebuilt {
+  std::vector<float> norm1_buffer, norm2_buffer, act_buffer, mean, rstd;
+  const float* norm1 = nullptr;
+  const float* norm2 = nullptr;
+  const float* mlp_act = nullptr;
+
+  Rebuilt(const BlockContext& ctx, const BlockParams& p, const BlockActivations& a) {
+    const ModelConfig& c = *ctx.config;
+    const int64_t n = ctx.tokens(), h = c.hidden_size;
+    auto norm = [&](std::vector<float>& buffer, int weight, int bias, const std::vector<float>& x) {
+      buffer.resize(static_cast<size_t>(n * h));
+      mean.resize(static_cast<size_t>(n));
+      rstd.resize(static_cast<size_t>(n));
+      norm_forward(ctx, weight, bias, x.data(), buffer.data(), mean.data(), rstd.data());
+      return buffer.data();
+    };
+    norm1 = a.norm1.empty() ? norm(norm1_buffer, p.norm1_weight, p.norm1_bias, a.x_in) : a.norm1.data();
+    if (!c.parallel_block)
+      norm2 = a.norm2.empty() ? norm(norm2_buffer, p.norm2_weight, p.norm2_bias, a.x_mid) : a.norm2.data();
+    if (a.mlp_act.empty()) {
+      act_buffer.resize(static_cast<size_t>(n * c.intermediate_size));
+      mlp_activation(c, n, a.mlp_pre.data(), act_buffer.data());
+      mlp_act = act_buffer.data();
+    } else {
+      mlp_act = a.mlp_act.data();
+    }
+  }
+};
+
 }  // namespace
+
+void release_rebuildable(BlockActivations& acts) {
+  std::vector<float>().swap(acts.norm1);
+  std::vector<float>().swap(acts.norm2);
+  std::vector<float>().swap(acts.mlp_act);
+}
 
 int64_t BlockActivations::bytes() const {
   return vector_bytes(x_in, norm1, mean1, rstd1, q, k, v, attn, lse, x_mid, norm2, mean2, rstd2, mlp_pre, mlp_act);
@@ -218,18 +262,13 @@ void block_forward(const BlockContext& ctx, const BlockParams& p, BlockActivatio
 
   if (c.activation == Activation::GeluTanh) {
     linear_forward(ctx, p.up, mlp_in, a.mlp_pre.data(), n);
-    kernels::gelu_forward(a.mlp_act.data(), a.mlp_pre.data(), n * inter);
+  } else if (c.fused_gate_up) {
+    linear_forward(ctx, p.gate_up, mlp_in, a.mlp_pre.data(), n);
   } else {
-    const auto layout = gate_up_layout(c, n);
-    if (c.fused_gate_up) {
-      linear_forward(ctx, p.gate_up, mlp_in, a.mlp_pre.data(), n);
-    } else {
-      linear_forward(ctx, p.gate, mlp_in, a.mlp_pre.data(), n);
-      linear_forward(ctx, p.up, mlp_in, a.mlp_pre.data() + layout.up_offset, n);
-    }
-    kernels::swiglu_forward(a.mlp_act.data(), a.mlp_pre.data(), a.mlp_pre.data() + layout.up_offset, n, inter,
-                            layout.stride);
+    linear_forward(ctx, p.gate, mlp_in, a.mlp_pre.data(), n);
+    linear_forward(ctx, p.up, mlp_in, a.mlp_pre.data() + gate_up_layout(c, n).up_offset, n);
   }
+  mlp_activation(c, n, a.mlp_pre.data(), a.mlp_act.data());
   linear_forward(ctx, p.down, a.mlp_act.data(), branch.data(), n);
   for (int64_t i = 0; i < n * h; ++i) x_out[i] += branch[i];
 }
@@ -244,14 +283,15 @@ void block_backward(const BlockContext& ctx, const BlockParams& p, const BlockAc
   // The residual stream's gradient: dx_out flows to x_in (parallel) or x_mid (sequential) unchanged.
   std::vector<float> residual(dx_out, dx_out + n * h);
   const bool phi = c.family == Family::Phi;
+  const Rebuilt rebuilt(ctx, p, a);
 
   // MLP branch.
   std::vector<float> dmlp_act = zeros(n * inter);
-  linear_backward(ctx, p.down, dmlp_act.data(), dx_out, a.mlp_act.data(), n, grad);
+  linear_backward(ctx, p.down, dmlp_act.data(), dx_out, rebuilt.mlp_act, n, grad);
   observe(phi ? "mlp.fc2" : "mlp.down_proj", dmlp_act);
   std::vector<float> dmlp_pre = zeros(static_cast<int64_t>(a.mlp_pre.size()));
   std::vector<float> dnorm_mlp = zeros(n * h);
-  const float* mlp_in = c.parallel_block ? a.norm1.data() : a.norm2.data();
+  const float* mlp_in = c.parallel_block ? rebuilt.norm1 : rebuilt.norm2;
   if (c.activation == Activation::GeluTanh) {
     kernels::gelu_backward(dmlp_pre.data(), dmlp_act.data(), a.mlp_pre.data(), n * inter);
     linear_backward(ctx, p.up, dnorm_mlp.data(), dmlp_pre.data(), mlp_in, n, grad);
@@ -284,7 +324,7 @@ void block_backward(const BlockContext& ctx, const BlockParams& p, const BlockAc
   kernels::rope_backward(dk.data(), dk.data(), ctx.positions, n, c.num_kv_heads, c.head_dim, *ctx.rope);
   // phi-2's attention and MLP read the same normed input, so their input gradients add up.
   std::vector<float> dnorm1 = c.parallel_block ? std::move(dnorm_mlp) : zeros(n * h);
-  qkv_backward(ctx, p, a, dq.data(), dk.data(), dv.data(), dnorm1.data(), grad);
+  qkv_backward(ctx, p, rebuilt.norm1, dq.data(), dk.data(), dv.data(), dnorm1.data(), grad);
   observe(c.fused_qkv ? "self_attn.qkv_proj" : "self_attn.q_proj", dnorm1);
   if (c.parallel_block) observe("mlp.fc1", dnorm1);
 

@@ -63,6 +63,14 @@ BlockParams block_params(const ModelWeights& weights, int64_t layer);
 // x_out = block(x_in); x_in must already be in acts.x_in.
 void block_forward(const BlockContext& ctx, const BlockParams& params, BlockActivations& acts, float* x_out);
 
+// Frees the activations that backward can rebuild cheaply from what stays: the normed inputs norm1 and
+// norm2 (from x_in / x_mid and the kept mean/rstd, one pass over H per token) and mlp_act (SwiGLU or
+// GELU of mlp_pre, elementwise). They are a third of a block's activations, and rebuilding them is a
+// few elementwise passes against the matmuls of a backward, so a training forward that keeps every
+// layer (Activations::Keep) releases them. block_backward rebuilds whichever are missing, bit-identical
+// to the forward's values (same kernels, same inputs).
+void release_rebuildable(BlockActivations& acts);
+
 // Given dx_out, writes dx_in (may alias dx_out) and adds parameter gradients.
 void block_backward(const BlockContext& ctx, const BlockParams& params, const BlockActivations& acts,
                     const float* dx_out, float* dx_in, const GradientLookup& grad,
