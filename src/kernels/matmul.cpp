@@ -45,6 +45,45 @@ SLMTUNE_TARGET_AVX2 void f16_to_f32_avx2(const uint16_t* src, float* dst, int64_
   for (; i < count; ++i) dst[i] = f16_to_f32(src[i]);
 }
 
+// Decoding's matrix-vector product, y[r] (+)= W[r, :] · x for `rows` consecutive rows of W. Each row is
+// read start to end with four accumulators, so a thread walking a run of rows reads one sequential
+// stream, which the hardware prefetcher follows at close to a core's memory bandwidth. OpenBLAS' sgemv
+// walks several rows at once (several short streams) and was measured here at ~15 GB/s per core
+// against ~25 GB/s for this loop on the same Qwen2.5-0.5B matrices: decoding streams every weight once
+// per token, so that ratio is the decode speed-up. `accumulate` adds to y (the bias already in it).
+SLMTUNE_TARGET_AVX2 void dot_rows_avx2(float* y, const float* w, const float* x, int64_t rows, int64_t cols,
+                                       bool accumulate) {
+  for (int64_t r = 0; r < rows; ++r, w += cols) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int64_t c = 0;
+    for (; c + 32 <= cols; c += 32) {
+      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + c), _mm256_loadu_ps(x + c), a0);
+      a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + c + 8), _mm256_loadu_ps(x + c + 8), a1);
+      a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w + c + 16), _mm256_loadu_ps(x + c + 16), a2);
+      a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w + c + 24), _mm256_loadu_ps(x + c + 24), a3);
+    }
+    for (; c + 8 <= cols; c += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + c), _mm256_loadu_ps(x + c), a0);
+    float sum = simd::horizontal_sum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    for (; c < cols; ++c) sum += w[c] * x[c];
+    y[r] = accumulate ? y[r] + sum : sum;
+  }
+}
+
+// One input row through f32 weights (bias already in y when `accumulate`): threads take contiguous
+// runs of rows of at least ~64 KiB of weights each, so a small projection is not split into chunks
+// that cost more to hand out than to read.
+void gemv_f32(float* y, const float* w, const float* x, int64_t rows, int64_t cols, bool accumulate) {
+  if (!use_avx2()) {
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(rows), static_cast<int>(cols), 1.0f, w,
+                static_cast<int>(cols), x, 1, accumulate ? 1.0f : 0.0f, y, 1);
+    return;
+  }
+  const int64_t grain = std::max<int64_t>(1, (16 * 1024) / cols);
+  parallel_for(rows, grain, [&](int64_t first, int64_t last) {
+    dot_rows_avx2(y + first, w + first * cols, x, last - first, cols, accumulate);
+  });
+}
+
 void check_weight(const WeightMatrix& weight, const char* where) {
   if (!weight.data || weight.rows <= 0 || weight.cols <= 0)
     fail("{}: weight matrix is empty ({}x{})", where, weight.rows, weight.cols);
@@ -71,9 +110,8 @@ void forward_expanded(float* y, const float* x, const WeightMatrix& w, const flo
         for (int64_t r = 0; r < n; ++r) std::copy(bias + r0, bias + r0 + count, y + r * out + r0);
         beta = 1.0f;
       }
-      if (n == 1)  // decoding: see linear_forward
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(count), static_cast<int>(in), 1.0f, tile.data(),
-                    static_cast<int>(in), x, 1, beta, y + r0, 1);
+      if (n == 1)  // decoding: see gemv_f32 (inside this parallel region it runs on the calling thread)
+        gemv_f32(y + r0, tile.data(), x, count, in, bias != nullptr);
       else
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(count),
                     static_cast<int>(in), 1.0f, x, static_cast<int>(in), tile.data(), static_cast<int>(in), beta,
@@ -150,9 +188,8 @@ void linear_forward(float* y, const float* x, const WeightMatrix& weight, const 
   }
   if (n == 1) {
     // Decoding: one row. sgemm would first pack (copy) the whole weight matrix for its kernel, which
-    // doubles the memory traffic of a bandwidth-bound step; sgemv streams the weights once.
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(out), static_cast<int>(in), 1.0f,
-                static_cast<const float*>(weight.data), static_cast<int>(in), x, 1, beta, y, 1);
+    // doubles the memory traffic of a bandwidth-bound step; gemv_f32 streams the weights once.
+    gemv_f32(y, static_cast<const float*>(weight.data), x, out, in, bias != nullptr);
     return;
   }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(out),

@@ -26,8 +26,7 @@ TEST(Linear, BackwardMatchesFiniteDifferences) {
   expect_gradient(b, loss, db, "dbias");
 }
 
-void check_f32_weights(int64_t n) {
-  const int64_t in = 37, out = 45;
+void check_f32_weights(int64_t n, int64_t in = 37, int64_t out = 45) {
   const auto x = f32_exact(random_doubles(n * in, 5)), w = f32_exact(random_doubles(out * in, 6));
   const auto b = f32_exact(random_doubles(out, 7)), dy = f32_exact(random_doubles(n * out, 8));
   std::vector<double> y(n * out), dx(n * in, 1.0), dw(out * in, -1.0), db(out, 2.0);
@@ -45,10 +44,13 @@ void check_f32_weights(int64_t n) {
   expect_close(dbf, db, 1e-5, 1e-5, "dbias (accumulated onto 2)");
 }
 
-// 7 rows go through sgemm; one row (decoding) through sgemv.
+// 7 rows go through sgemm; one row (decoding) through the gemv loop (AVX2) or sgemv. 300 columns take
+// the loop's 32-wide, 8-wide and scalar parts; 700 rows of them are split between threads.
 TEST(Linear, F32BlasMatchesReference) {
   check_f32_weights(7);
   check_f32_weights(1);
+  check_f32_weights(1, 300, 700);
+  check_f32_weights(1, 5, 3);
 }
 
 // bf16/f16 weights go through the tile-expansion path; these sizes give several tiles in both
