@@ -40,6 +40,7 @@ struct PretrainOptions {
   std::vector<std::string> corpus;
   std::vector<std::string> chat;
   std::string system_file;
+  std::string prompt_format = "definitions_in_prompt";
   std::string separator = "<|endoftext|>";
   std::string out;
   std::string run_dir;
@@ -98,13 +99,22 @@ std::vector<std::vector<int32_t>> tokenized_documents(const PretrainOptions& o, 
   train::SampleOptions sample_options;
   sample_options.train_on = train::TrainOn::all;
   const train::SampleBuilder builder(tok, "", sample_options);
+  const data::PromptFormat format = data::parse_prompt_format(o.prompt_format);
   for (const auto& file : o.chat) {
     const data::Dataset dataset = data::load_dataset(file, load);
     if (!dataset.errors.empty())
       fail("{} ({} of {} rows invalid; `slmtune data validate` lists them all)", dataset.errors.front(),
            dataset.errors.size(), dataset.rows);
+    // Pretraining cannot grow the vocabulary as fine-tuning does: a functional token must already be a
+    // token of the tokenizer (reserve it with `slmtune tokenizer train --special`), or it would be
+    // learnt as the characters of its spelling.
+    if (format == data::PromptFormat::functional_tokens)
+      for (const auto& name : data::functional_token_names(dataset.examples))
+        if (!tok.token_to_id(name))
+          fail("{}: --prompt-format functional_tokens: the tokenizer has no token {} (reserve it with `slmtune "
+               "tokenizer train --special {}`)", file, name, name);
     for (const auto& example : dataset.examples) {
-      const auto chat = data::to_chat_messages(example, data::PromptFormat::definitions_in_prompt);
+      const auto chat = data::to_chat_messages(example, format);
       train::ChatExample rendered{chat.messages, chat.tools, fmt::format("{}:{}", example.source, example.line)};
       documents.push_back(builder.build(rendered).ids);
       documents.back().push_back(separator_id);
@@ -130,6 +140,7 @@ train::TrainConfig trainer_config(const PretrainOptions& o, const fs::path& init
 void run_pretrain(const PretrainOptions& o) {
   if (o.corpus.empty() && o.chat.empty()) fail("pretrain: nothing to train on (give --corpus and/or --chat files)");
   if (o.seq_len < 2) fail("--seq-len {}: expected at least 2", o.seq_len);
+  data::parse_prompt_format(o.prompt_format);  // a misspelt format is refused before anything runs
   const fs::path out = o.out;
   const fs::path run_dir = o.run_dir.empty() ? fs::path("runs") / ("pretrain-" + out.filename().string()) : fs::path(o.run_dir);
 
@@ -208,6 +219,10 @@ const CommandRegistration registration(58, [](CLI::App& app) {
   cmd->add_option("--corpus", o->corpus, "Text files; documents are separated by lines holding only --separator");
   cmd->add_option("--chat", o->chat, "Datasets (function-calling CSV or chat JSONL) rendered with the chat template, one document per conversation");
   cmd->add_option("--system-file", o->system_file, "System-message template for --chat rows ({{ gps }} filled per row)");
+  cmd->add_option("--prompt-format", o->prompt_format,
+                  "How --chat rows write their calls: definitions_in_prompt (tools in the prompt) or functional_tokens "
+                  "(<fn_NAME>{args}, no definitions; the tokenizer must hold the tokens)")
+      ->capture_default_str();
   cmd->add_option("--separator", o->separator, "Document separator line in --corpus files (a token of the tokenizer)")->capture_default_str();
   cmd->add_option("--out", o->out, "Model directory to write")->required();
   cmd->add_option("--run-dir", o->run_dir, "Run directory for checkpoints and metrics (default runs/pretrain-<out name>)");

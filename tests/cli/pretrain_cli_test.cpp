@@ -74,7 +74,8 @@ namespace {
 // A tiny corpus, a tokenizer trained on it by `slmtune tokenizer train`, and the bundled template.
 struct TinySetup {
   TempDir dir;
-  TinySetup() {
+  // `functional` also reserves the maritime functions' tokens (what --prompt-format functional_tokens needs).
+  explicit TinySetup(bool functional = false) {
     std::string text;
     const char* lines[] = {"MAYDAY MAYDAY MAYDAY this is Sea Breeze, fire on board, over.",
                            "PAN-PAN PAN-PAN PAN-PAN this is Osprey, engine failure, need a tow, over.",
@@ -84,7 +85,8 @@ struct TinySetup {
     std::filesystem::create_directories(dir / "tok");
     const auto r = run_slmtune(fmt::format(
         "tokenizer train --vocab-size 300 --special '<|endoftext|>' --special '<|im_start|>' --special '<|im_end|>' "
-        "--special '<|pad|>' --special '<tool_call>' --special '</tool_call>' -o {} {}",
+        "--special '<|pad|>' --special '<tool_call>' --special '</tool_call>' {}-o {} {}",
+        functional ? "--special '<fn_categorize_emergency>' --special '<fn_broadcast_emergency_message>' " : "",
         quote(dir / "tok/tokenizer.json"), quote(dir / "corpus.txt")));
     EXPECT_EQ(r.exit_code, 0) << r.err;
     Json config = {{"bos_token", "<|endoftext|>"}, {"eos_token", "<|im_end|>"}, {"pad_token", "<|pad|>"},
@@ -144,6 +146,41 @@ TEST(PretrainCli, LossFallsWellBelowUniformOnARepetitiveCorpus) {
   const double loss = train_loss(r.out);
   EXPECT_GT(loss, 0.0) << r.out;
   EXPECT_LT(loss, 2.0) << r.out;
+}
+
+// The corpus size printed by pretrain: "corpus: N documents, T tokens, ...".
+int64_t corpus_tokens(const std::string& err) {
+  const auto at = err.find(" documents, ");
+  if (at == std::string::npos) return -1;
+  std::string digits;
+  for (size_t i = at + 12; i < err.size() && err[i] != ' '; ++i)
+    if (err[i] != ',') digits += err[i];
+  return std::stoll(digits);
+}
+
+// --prompt-format functional_tokens writes each call as <fn_NAME>{args} with no definitions in the
+// prompt: the tokens must already be in the tokenizer (pretraining cannot grow the vocabulary), and
+// the same conversations then make a far smaller corpus (the two schemas are ~300+ tokens each time).
+TEST(PretrainCli, FunctionalTokensNeedReservedTokensAndLeaveTheDefinitionsOut) {
+  const auto chat = fmt::format(" --steps 1 --validation-fraction 0 --chat {} --system-file {}",
+                                quote(source_dir() / "examples/maritime/data/validation.csv"),
+                                quote(source_dir() / "examples/maritime/system_prompt.txt"));
+  TinySetup plain;
+  expect_one_line_error(run_slmtune(plain.base() + chat + " --prompt-format functional_tokens"),
+                        "the tokenizer has no token <fn_categorize_emergency>");
+  expect_one_line_error(run_slmtune(plain.base() + chat + " --prompt-format octopus"), "unknown prompt format \"octopus\"");
+
+  TinySetup functional(true);
+  const auto definitions = run_slmtune(functional.base() + chat);
+  ASSERT_EQ(definitions.exit_code, 0) << definitions.err;
+  std::filesystem::remove_all(functional.dir / "run");
+  std::filesystem::remove_all(functional.dir / "model");
+  const auto tokens = run_slmtune(functional.base() + chat + " --prompt-format functional_tokens");
+  ASSERT_EQ(tokens.exit_code, 0) << tokens.err;
+  const int64_t with_definitions = corpus_tokens(definitions.err), with_tokens = corpus_tokens(tokens.err);
+  ASSERT_GT(with_tokens, 0) << tokens.err;
+  // 15 conversations, each without its two schemas.
+  EXPECT_LT(with_tokens + 15 * 200, with_definitions) << definitions.err << tokens.err;
 }
 
 TEST(PretrainCli, BadInputIsOneLine) {
