@@ -25,7 +25,7 @@ TEST(MaritimeData, EverySplitValidatesAndFollowsThePolicy) {
   const std::set<std::string> always_mayday = {"Fire", "Flooding", "Man Overboard"};
   size_t total = 0, no_call = 0;
   std::set<std::string> combinations;
-  for (const char* name : {"train.csv", "validation.csv", "test.csv"}) {
+  for (const char* name : {"train.csv", "validation.csv", "test.csv", "fresh.csv"}) {
     SCOPED_TRACE(name);
     Dataset dataset = load(name);
     ASSERT_TRUE(dataset.errors.empty()) << dataset.errors.front();
@@ -70,6 +70,22 @@ TEST(MaritimeData, TestSplitIsHeldOut) {
   for (const char* name : {"train.csv", "validation.csv"})
     for (const auto& e : load(name).examples) seen.insert(e.messages[1].content);
   for (const auto& e : load("test.csv").examples) EXPECT_FALSE(seen.count(e.messages[1].content)) << e.messages[1].content;
+}
+
+// fresh.csv (written after the rest, never tuned on) shares no query and no GPS position with the splits.
+TEST(MaritimeData, FreshQueriesAreNewSentencesAtNewPositions) {
+  std::set<std::string> queries, positions;
+  for (const char* name : {"train.csv", "validation.csv", "test.csv"})
+    for (const auto& e : load(name).examples) {
+      queries.insert(e.messages[1].content);
+      positions.insert(e.variables.at("gps"));
+    }
+  const Dataset fresh = load("fresh.csv");
+  EXPECT_EQ(fresh.examples.size(), 30u);
+  for (const auto& e : fresh.examples) {
+    EXPECT_FALSE(queries.count(e.messages[1].content)) << e.messages[1].content;
+    EXPECT_FALSE(positions.count(e.variables.at("gps"))) << e.variables.at("gps");
+  }
 }
 
 }  // namespace

@@ -33,6 +33,7 @@ def write(name, rows):
                 writer.writerow([DEFINITIONS, query, json.dumps(calls(detail, label, gps), ensure_ascii=False), gps, ""])
 
 
-write("train.csv", examples.TRAIN)
-write("validation.csv", examples.VALIDATION)
-write("test.csv", examples.TEST)
+if __name__ == "__main__":
+    write("train.csv", examples.TRAIN)
+    write("validation.csv", examples.VALIDATION)
+    write("test.csv", examples.TEST)
