@@ -10,25 +10,6 @@ namespace {
 
 constexpr std::string_view kQueryKey = "\"user_query\"";
 
-// End (one past the closing brace) of the JSON object that starts at text[open] == '{', by counting
-// braces outside strings; npos when the text ends first (an answer cut off at the token limit).
-size_t object_end(std::string_view text, size_t open) {
-  size_t depth = 0;
-  bool in_string = false;
-  for (size_t i = open; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '{') ++depth;
-    else if (c == '}' && --depth == 0) return i + 1;
-  }
-  return std::string_view::npos;
-}
-
 TeacherCandidate read_candidate(const Json& object, const std::vector<std::string>& variables, size_t index) {
   TeacherCandidate candidate;
   candidate.index = index;
@@ -91,7 +72,7 @@ std::vector<TeacherCandidate> parse_teacher_reply(std::string_view text, const s
   std::vector<TeacherCandidate> out;
   size_t pos = 0;
   while ((pos = text.find('{', pos)) != std::string_view::npos) {
-    size_t end = object_end(text, pos);
+    size_t end = json_object_end(text, pos);
     std::string_view span = text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
     bool looks_like_example = span.find(kQueryKey) != std::string_view::npos;
     if (end == std::string_view::npos) {

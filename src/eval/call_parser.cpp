@@ -99,28 +99,6 @@ size_t find_functional_token(std::string_view text, size_t from) {
   return std::string_view::npos;
 }
 
-// The end (one past the closing brace) of the JSON object that starts at `start` ('{'), found by
-// counting braces outside strings; npos when the text ends first. Only the extent is found here:
-// parse_json judges the content.
-size_t json_object_end(std::string_view text, size_t start) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = start; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '{' || c == '[') ++depth;
-    else if (c == '}' || c == ']') {
-      if (--depth == 0) return i + 1;
-    }
-  }
-  return std::string_view::npos;
-}
-
 void parse_functional_tokens(std::string_view text, ParsedOutput& out) {
   size_t pos = 0;
   while (pos < text.size()) {

@@ -68,4 +68,21 @@ std::string python_json_dumps(const Json& value) {
   }
 }
 
+size_t json_object_end(std::string_view text, size_t start) {
+  int64_t depth = 0;
+  bool in_string = false;
+  for (size_t i = start; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '{') ++depth;
+    else if (c == '}' && --depth == 0) return i + 1;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace slmtune

@@ -18,4 +18,11 @@ Json read_json_file(const std::filesystem::path& path);
 // Dumps as Python's json.dumps(ensure_ascii=False) does with the default separators (", ", ": ").
 std::string python_json_dumps(const Json& value);
 
+// Where a JSON object embedded in free text (a model's or a teacher's answer) ends: one past the brace
+// that closes the one opening at text[start] == '{', found by counting braces outside strings; npos
+// when the text ends first (an answer cut off at its token limit). Brackets are not counted, so an
+// object broken inside (`{"a": [}`) still ends at its own brace and the next object is found after it.
+// Only the extent is found: parse_json judges the content.
+size_t json_object_end(std::string_view text, size_t start);
+
 }  // namespace slmtune
