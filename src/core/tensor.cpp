@@ -1,5 +1,8 @@
 #include "core/tensor.hpp"
 
+#include <sys/mman.h>
+
+#include <cstdlib>
 #include <cstring>
 
 #include "core/error.hpp"
@@ -22,6 +25,30 @@ int64_t shape_numel(const Shape& shape) {
   return n;
 }
 
+namespace {
+
+// Large owned tensors (weight matrices, a grown embedding) get transparent huge pages where the kernel
+// offers them on request (THP "madvise" mode, Debian's default): streaming a weight matrix once per
+// decoded token is bound by memory bandwidth, and with 4 KiB pages every 4 KiB of weights costs a TLB
+// walk; with 2 MiB pages the same stream ran ~5-20% faster here (single-row matvec, 1 thread). Small
+// tensors keep plain operator new: rounding them up to 2 MiB would waste memory.
+constexpr size_t kHugePage = size_t{2} << 20;
+constexpr size_t kHugePageThreshold = size_t{4} << 20;
+
+std::shared_ptr<std::byte[]> zeroed_storage(size_t bytes) {
+  if (bytes >= kHugePageThreshold) {
+    const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+    if (void* memory = std::aligned_alloc(kHugePage, rounded)) {
+      ::madvise(memory, rounded, MADV_HUGEPAGE);  // advice only: without THP the pages stay small
+      std::memset(memory, 0, bytes);
+      return std::shared_ptr<std::byte[]>(static_cast<std::byte*>(memory), [](std::byte* p) { std::free(p); });
+    }
+  }
+  return std::shared_ptr<std::byte[]>(new std::byte[bytes == 0 ? 1 : bytes]());
+}
+
+}  // namespace
+
 Tensor Tensor::zeros(DType dtype, Shape shape) {
   for (int64_t d : shape)
     if (d < 0) fail("tensor shape {} has a negative dimension", shape_string(shape));
@@ -29,7 +56,7 @@ Tensor Tensor::zeros(DType dtype, Shape shape) {
   t.dtype_ = dtype;
   t.shape_ = std::move(shape);
   const size_t bytes = t.nbytes();
-  auto storage = std::shared_ptr<std::byte[]>(new std::byte[bytes == 0 ? 1 : bytes]());
+  auto storage = zeroed_storage(bytes);
   t.data_ = storage.get();
   t.owner_ = std::shared_ptr<const void>(storage, storage.get());
   t.owned_ = true;

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <vector>
 
@@ -16,6 +17,19 @@ TEST(Tensor, ZerosAndShape) {
   EXPECT_EQ(t.nbytes(), 24u);
   EXPECT_EQ(shape_string(t.shape()), "[3, 4]");
   for (float v : t.to_f32_vector()) EXPECT_EQ(v, 0.0f);
+}
+
+// Tensors of 4 MiB and more take the huge-page allocation (2 MiB aligned, rounded up): still zeroed,
+// writable to the last element, and freed with the matching deallocator (ASan checks the pairing).
+TEST(Tensor, LargeTensorsAreZeroedAndAlignedForHugePages) {
+  for (int64_t rows : {1024, 1025, 3000}) {
+    Tensor t = Tensor::zeros(DType::F32, {rows, 1024});
+    const float* values = t.as<float>();
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(values) % (uintptr_t{2} << 20), 0u) << rows;
+    EXPECT_TRUE(std::all_of(values, values + t.numel(), [](float v) { return v == 0.0f; })) << rows;
+    t.as_mutable<float>()[t.numel() - 1] = 1.5f;
+    EXPECT_EQ(t.as<float>()[t.numel() - 1], 1.5f);
+  }
 }
 
 TEST(Tensor, CastRoundTripsThroughHalfTypes) {
