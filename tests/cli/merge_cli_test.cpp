@@ -70,6 +70,18 @@ struct Fixture {
   }
 };
 
+// The merged folder's logits equal the adapted model's to f32 rounding: the largest difference is
+// within 1e-5 of the largest logit.
+void expect_same_logits(const std::vector<float>& got, const std::vector<float>& want, const char* what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  double worst = 0, scale = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    worst = std::max(worst, static_cast<double>(std::fabs(got[i] - want[i])));
+    scale = std::max(scale, static_cast<double>(std::fabs(want[i])));
+  }
+  EXPECT_LE(worst, 1e-5 * scale) << what;
+}
+
 }  // namespace
 
 TEST(MergeCli, MergedFolderGivesTheAdaptedLogits) {
@@ -80,14 +92,7 @@ TEST(MergeCli, MergedFolderGivesTheAdaptedLogits) {
     EXPECT_NE(result.out.find(dora ? "DoRA adapters" : "LoRA adapters"), std::string::npos) << result.out;
     const auto merged = std::make_shared<const ModelWeights>(ModelWeights::load_hf(f.out));
     const auto want = logits_of(f.base, f.adapters.get());
-    const auto got = logits_of(merged, nullptr);
-    ASSERT_EQ(got.size(), want.size());
-    double worst = 0, scale = 0;
-    for (size_t i = 0; i < want.size(); ++i) {
-      worst = std::max(worst, static_cast<double>(std::fabs(got[i] - want[i])));
-      scale = std::max(scale, static_cast<double>(std::fabs(want[i])));
-    }
-    EXPECT_LE(worst, 1e-5 * scale) << (dora ? "DoRA" : "LoRA");
+    expect_same_logits(logits_of(merged, nullptr), want, dora ? "DoRA" : "LoRA");
     EXPECT_NE(logits_of(f.base, nullptr), want) << "the adapter must change the outputs for this test to mean anything";
     EXPECT_EQ(slmtune::read_file(f.out / "tokenizer.json"), "{\"from\": \"the run\"}");
     EXPECT_FALSE(std::filesystem::exists(f.dir / "merged.partial"));
@@ -101,14 +106,7 @@ TEST(MergeCli, TrainedBiasesGoIntoTheMergedFolder) {
     ASSERT_EQ(result.exit_code, 0) << result.err;
     const auto merged = std::make_shared<const ModelWeights>(ModelWeights::load_hf(f.out));
     const auto want = logits_of(f.base, f.adapters.get());
-    const auto got = logits_of(merged, nullptr);
-    ASSERT_EQ(got.size(), want.size());
-    double worst = 0, scale = 0;
-    for (size_t i = 0; i < want.size(); ++i) {
-      worst = std::max(worst, static_cast<double>(std::fabs(got[i] - want[i])));
-      scale = std::max(scale, static_cast<double>(std::fabs(want[i])));
-    }
-    EXPECT_LE(worst, 1e-5 * scale) << (dora ? "DoRA" : "LoRA");
+    expect_same_logits(logits_of(merged, nullptr), want, dora ? "DoRA" : "LoRA");
     // The merged biases are the trained ones, not the model folder's.
     const auto stored = ModelWeights::load_hf(f.model);
     const int i = merged->index("model.layers.1.self_attn.dense.bias");
