@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Rebuilds the bundled base model models/maritime-lm from nothing but this repository: generates the
 # corpus (templated maritime radio/boating text + the assistant's synthetic conversations, deduplicated
-# against the maritime validation and test splits), trains a byte-level BPE tokenizer on it, and
-# pretrains a small Llama-architecture model from a seeded random init with `slmtune pretrain`.
+# against the maritime validation and test splits), trains a byte-level BPE tokenizer on it (the
+# functional tokens of the two maritime functions reserved), and pretrains a small Llama-architecture
+# model from a seeded random init with `slmtune pretrain`, the conversations written in the
+# functional-token format the main job fine-tunes in.
 #
-#   bash scripts/make-bundled-model.sh
-#   SYNTH_RUNS=6 TEXT_DOCUMENTS=1500 EPOCHS=2 bash scripts/make-bundled-model.sh   # a larger corpus
+#   bash scripts/make-bundled-model.sh          # the committed model: ~30 min on one core
+#   THREADS=2 bash scripts/make-bundled-model.sh   # faster on a quiet machine; not bit-identical to it
+#   SYNTH_RUNS=12 TEXT_DOCUMENTS=1500 EPOCHS=6 bash scripts/make-bundled-model.sh   # a larger corpus
 #
 # Everything is seeded: the same commit and thread count give the same model. Intermediate files go to
-# runs/maritime-lm-build/ (WORK=...); the model directory is overwritten.
+# runs/maritime-lm-build/ (WORK=...); the model directory is overwritten (OUT=... writes elsewhere).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,16 +24,16 @@ corpus=models/maritime-lm/corpus
 maritime=examples/maritime
 work=${WORK:-runs/maritime-lm-build}
 out=${OUT:-models/maritime-lm}
-threads=${THREADS:-2}
+threads=${THREADS:-1}
 rm -rf "$work"
 mkdir -p "$work/tokenizer"
 
 echo "== corpus"
-python3 "$corpus/generate_text.py" --seed 1 --documents "${TEXT_DOCUMENTS:-500}" --out "$work/text.txt"
+python3 "$corpus/generate_text.py" --seed 1 --documents "${TEXT_DOCUMENTS:-1000}" --out "$work/text.txt"
 # Several small synth runs rather than one large one: each run draws the cases evenly before any case
 # runs out of distinct queries, and the same query comes back with other positions in other runs.
 chats=()
-for seed in $(seq 1 "${SYNTH_RUNS:-2}"); do
+for seed in $(seq 1 "${SYNTH_RUNS:-10}"); do
   "$slmtune" data synth "$corpus/chat.yaml" -n 560 --seed "$seed" --out "$work/synth-$seed.csv" \
     --exclude "$maritime/data/validation.csv" --exclude "$maritime/data/test.csv"
   chats+=("$work/synth-$seed.csv")
@@ -39,10 +42,11 @@ done
 echo "== tokenizer"
 python3 "$corpus/tokenizer_text.py" --system "$maritime/system_prompt.txt" --out "$work/chats.txt" "${chats[@]}"
 # Special tokens are reserved, not learnt: keep their spellings out of the merge statistics.
-sed -E 's/<\|endoftext\|>|<\|im_start\|>|<\|im_end\|>|<tool_call>|<\/tool_call>/\n/g' \
+sed -E 's/<\|endoftext\|>|<\|im_start\|>|<\|im_end\|>|<tool_call>|<\/tool_call>|<fn_[a-z_]+>/\n/g' \
   "$work/text.txt" "$work/chats.txt" > "$work/tokenizer-text.txt"
 "$slmtune" tokenizer train --vocab-size 2048 --special '<|endoftext|>' --special '<|im_start|>' \
   --special '<|im_end|>' --special '<|pad|>' --special '<tool_call>' --special '</tool_call>' \
+  --special '<fn_categorize_emergency>' --special '<fn_broadcast_emergency_message>' \
   -o "$work/tokenizer/tokenizer.json" "$work/tokenizer-text.txt"
 python3 - "$corpus/chat_template.jinja" "$work/tokenizer/tokenizer_config.json" <<'PY'
 import json, sys
@@ -60,5 +64,5 @@ echo "== pretraining"
 "$slmtune" --threads "$threads" pretrain --config "$corpus/config.json" --tokenizer "$work/tokenizer" \
   --corpus "$work/text.txt" --chat "${chats[@]}" --system-file "$maritime/system_prompt.txt" \
   --out "$out" --run-dir "$work/run" --seq-len 640 --batch-size "${BATCH:-4}" --lr "${LR:-2e-3}" --warmup-steps 20 \
-  --epochs "${EPOCHS:-1}" --seed 1 --dtype bf16
+  --epochs "${EPOCHS:-5}" --seed 1 --dtype bf16 --prompt-format functional_tokens
 ls -l "$out"

@@ -26,11 +26,27 @@ std::string train_args(const std::filesystem::path& model, const std::filesystem
          " --set max_steps=30 --set threads=2 " + extra;
 }
 
+// A copy of the bundled model whose vocabulary does not spell the function tokens: the bundled
+// tokenizer reserves them (ids 6 and 7, as its pretraining used them); renamed, training must add them.
+std::filesystem::path model_without_function_tokens(const TempDir& dir) {
+  const auto model = dir / "model";
+  std::filesystem::copy(source_dir() / "models/maritime-lm", model, std::filesystem::copy_options::recursive);
+  for (const char* file : {"tokenizer.json", "tokenizer_config.json"}) {
+    std::string text = read_file(model / file);
+    for (const auto& [from, to] : {std::pair{"<fn_categorize_emergency>", "<reserved_6>"},
+                                   std::pair{"<fn_broadcast_emergency_message>", "<reserved_7>"}})
+      for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at))
+        text.replace(at, std::string_view(from).size(), to);
+    write_file_atomically(model / file, text);
+  }
+  return model;
+}
+
 }  // namespace
 
 TEST(FunctionalTokensCli, TrainAddsTrainsAndSavesTheTokensAndEvalLoadsThem) {
   TempDir dir;
-  const auto model = source_dir() / "models/maritime-lm";
+  const auto model = model_without_function_tokens(dir);
   const int64_t vocab = read_json_file(model / "config.json").at("vocab_size").get<int64_t>();
   const auto r = run_slmtune(train_args(model, dir / "run", ""));
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -87,12 +103,24 @@ TEST(FunctionalTokensCli, TrainAddsTrainsAndSavesTheTokensAndEvalLoadsThem) {
   }
 }
 
+// The bundled tokenizer already holds both function tokens: training uses them as they are, grows
+// nothing and saves no trainable-token rows (the adapters alone carry what fine-tuning learns).
+TEST(FunctionalTokensCli, TokensTheVocabularyAlreadyHoldsAreUsedAsTheyAre) {
+  TempDir dir;
+  const auto model = source_dir() / "models/maritime-lm";
+  const int64_t vocab = read_json_file(model / "config.json").at("vocab_size").get<int64_t>();
+  const auto r = run_slmtune(train_args(model, dir / "run", "--set max_steps=2"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("functional tokens: added"), std::string::npos) << r.err;
+  EXPECT_FALSE(read_json_file(dir / "run/adapter_config.json").contains("trainable_token_indices"));
+  for (const auto& t : read_json_file(dir / "run/tokenizer.json").at("added_tokens")) EXPECT_LT(t.at("id").get<int64_t>(), vocab);
+}
+
 // The bundled tokenizer already spells <|pad|> (just not configured as pad): `add` reuses it and
 // grows nothing (the growth path itself is tested in tests/tokenizer/added_tokens_writer_test.cpp).
 TEST(FunctionalTokensCli, PadTokenAddReusesAnExistingPadSpelling) {
   TempDir dir;
-  const auto model = dir / "model";
-  std::filesystem::copy(source_dir() / "models/maritime-lm", model, std::filesystem::copy_options::recursive);
+  const auto model = model_without_function_tokens(dir);  // so the two function tokens are the only new rows
   Json tc = read_json_file(model / "tokenizer_config.json");
   tc.erase("pad_token");
   write_file_atomically(model / "tokenizer_config.json", tc.dump(2));
