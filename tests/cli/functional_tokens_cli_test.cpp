@@ -113,7 +113,8 @@ TEST(FunctionalTokensCli, TokensTheVocabularyAlreadyHoldsAreUsedAsTheyAre) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err.find("functional tokens: added"), std::string::npos) << r.err;
   EXPECT_FALSE(read_json_file(dir / "run/adapter_config.json").contains("trainable_token_indices"));
-  for (const auto& t : read_json_file(dir / "run/tokenizer.json").at("added_tokens")) EXPECT_LT(t.at("id").get<int64_t>(), vocab);
+  const Json tokenizer = read_json_file(dir / "run/tokenizer.json");  // named: a range-for over a temporary's member dangles
+  for (const auto& t : tokenizer.at("added_tokens")) EXPECT_LT(t.at("id").get<int64_t>(), vocab);
 }
 
 // The bundled tokenizer already spells <|pad|> (just not configured as pad): `add` reuses it and
