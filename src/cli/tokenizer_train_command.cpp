@@ -15,6 +15,7 @@ struct TrainOptions {
   size_t vocab_size = 0;
   std::vector<std::string> specials;
   uint64_t min_frequency = 2;
+  bool split_digits = false;
   std::string output = "tokenizer.json";
   std::vector<std::string> files;
 };
@@ -28,6 +29,9 @@ const CommandRegistration registration(25, [](CLI::App& app) {
   train->add_option("--vocab-size", options->vocab_size, "Vocabulary size, special and 256 byte tokens included")->required();
   train->add_option("--special", options->specials, "A special token to reserve (repeatable); they get the first ids");
   train->add_option("--min-frequency", options->min_frequency, "Never merge pairs seen fewer times")->capture_default_str();
+  train->add_flag("--split-digits", options->split_digits,
+                  "Give every digit its own token (HF's Digits pre-tokenizer): numbers are then copied digit by digit, "
+                  "which a small model learns far more easily than one token per number");
   train->add_option("-o,--output", options->output, "Where to write the tokenizer.json")->capture_default_str();
   train->add_option("FILES", options->files, "Training text files")->required();
   train->callback([options] {
@@ -41,6 +45,7 @@ const CommandRegistration registration(25, [](CLI::App& app) {
     trainer.vocab_size = options->vocab_size;
     trainer.special_tokens = options->specials;
     trainer.min_frequency = options->min_frequency;
+    trainer.split_digits = options->split_digits;
     const auto trained = tokenizer::train_byte_level_bpe(texts, trainer);
     if (trained.tokens.size() < options->vocab_size)
       log::warn("stopped at {} tokens: no pair left with at least {} occurrences", trained.tokens.size(), options->min_frequency);

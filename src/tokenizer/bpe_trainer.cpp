@@ -32,11 +32,21 @@ struct Candidate {
   bool operator<(const Candidate& other) const { return count != other.count ? count < other.count : pair > other.pair; }
 };
 
+// The pre-tokenizer the trainer counts words with and the written tokenizer.json names: one
+// definition, so what was learnt and what encodes can never disagree.
+JsonValue pre_tokenizer_spec(bool split_digits) {
+  const JsonValue byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}};
+  if (!split_digits) return byte_level;
+  const JsonValue digits = {{"type", "Digits"}, {"individual_digits", true}};
+  return {{"type", "Sequence"}, {"pretokenizers", JsonValue::array({digits, byte_level})}};
+}
+
 }  // namespace
 
 TrainedBpe train_byte_level_bpe(const std::vector<std::string>& texts, const BpeTrainerOptions& options) {
   TrainedBpe result;
   result.special_tokens = options.special_tokens;
+  result.split_digits = options.split_digits;
   std::unordered_map<std::string, int32_t> ids;
   const auto add_token = [&](const std::string& token) {
     if (ids.count(token)) return;
@@ -53,7 +63,7 @@ TrainedBpe train_byte_level_bpe(const std::vector<std::string>& texts, const Bpe
          result.tokens.size());
 
   // Count pre-tokenized words (byte-level strings) over all texts.
-  const auto pre = byte_level_pre_tokenizer(false, true);
+  const auto pre = make_pre_tokenizer(pre_tokenizer_spec(options.split_digits), "tokenizer train: pre_tokenizer");
   std::unordered_map<std::string, uint64_t> counts;
   for (const auto& text : texts) {
     const std::string valid = sanitize_utf8(text);
@@ -161,7 +171,7 @@ JsonValue TrainedBpe::to_tokenizer_json() const {
           {"padding", nullptr},
           {"added_tokens", added},
           {"normalizer", nullptr},
-          {"pre_tokenizer", byte_level},
+          {"pre_tokenizer", pre_tokenizer_spec(split_digits)},
           {"post_processor", byte_level},
           {"decoder", byte_level},
           {"model",

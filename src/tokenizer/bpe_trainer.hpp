@@ -15,17 +15,23 @@ struct BpeTrainerOptions {
   size_t vocab_size = 1000;
   std::vector<std::string> special_tokens;
   uint64_t min_frequency = 2;  // pairs seen fewer times are never merged
+  // Every digit its own piece before the byte-level split (HF's Digits pre-tokenizer with
+  // individual_digits, as SmolLM's and StarCoder's tokenizers do): no token then holds a number, so
+  // a model copies "41.6259S" digit by digit instead of having to learn a copy for every number token.
+  bool split_digits = false;
 };
 
 struct TrainedBpe {
   std::vector<std::string> tokens;  // index = id
   std::vector<std::pair<std::string, std::string>> merges;  // in rank order
   std::vector<std::string> special_tokens;
+  bool split_digits = false;
   // A complete tokenizer.json that load_tokenizer_json reads back.
   JsonValue to_tokenizer_json() const;
 };
 
-// `texts` are documents; each is split with GPT-2's pattern before counting.
+// `texts` are documents; each is split with GPT-2's pattern (after the digits, with split_digits)
+// before counting.
 TrainedBpe train_byte_level_bpe(const std::vector<std::string>& texts, const BpeTrainerOptions& options);
 
 }  // namespace slmtune::tokenizer

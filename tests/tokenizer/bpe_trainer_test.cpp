@@ -2,6 +2,7 @@
 // ties to the smaller pair of ids, as HF's BpeTrainer), and the written tokenizer.json reloads.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -58,6 +59,40 @@ TEST(BpeTrainer, WrittenTokenizerJsonReloadsAndRoundTrips) {
   EXPECT_EQ(tok.decode(ids), corpus);
   EXPECT_EQ(tok.encode("a<|pad|>", false, true).back(), 1);
   EXPECT_TRUE(tok.is_special(1));
+}
+
+TEST(BpeTrainer, SplitDigitsKeepsEveryDigitItsOwnToken) {
+  tokenizer::BpeTrainerOptions options;
+  options.vocab_size = 400;
+  options.min_frequency = 1;
+  options.split_digits = true;
+  const std::string positions = "41.6259S, 12.5405W and 41.6259S, 12.5405W; N 54 19.2 W 4 24.7 at 1200 UTC";
+  const auto trained = tokenizer::train_byte_level_bpe({positions, positions}, options);
+  // Without the split, "41", "6259" and " 12" are frequent enough to be merged.
+  for (const auto& [left, right] : trained.merges) {
+    const std::string merged = left + right;
+    EXPECT_EQ(merged.find_first_of("0123456789"), std::string::npos) << "merged a digit: " << merged;
+  }
+  // The written pre-tokenizer is the one SmolLM's tokenizer.json names (HF tokenizers' Sequence of
+  // Digits(individual_digits=True) and ByteLevel(add_prefix_space=False)).
+  const auto json = trained.to_tokenizer_json();
+  EXPECT_EQ(json["pre_tokenizer"]["type"], "Sequence");
+  EXPECT_EQ(json["pre_tokenizer"]["pretokenizers"][0]["type"], "Digits");
+  EXPECT_EQ(json["pre_tokenizer"]["pretokenizers"][0]["individual_digits"], true);
+  EXPECT_EQ(json["pre_tokenizer"]["pretokenizers"][1]["type"], "ByteLevel");
+  TempDir dir;
+  write_text(dir / "tokenizer.json", json.dump());
+  const auto tok = tokenizer::Tokenizer::load(dir / "tokenizer.json");
+  const auto ids = tok.encode(" at 2026 UTC");
+  std::vector<std::string> pieces;
+  for (const auto id : ids) pieces.push_back(tok.decode(std::span<const tokenizer::TokenId>(&id, 1)));
+  EXPECT_EQ(pieces, (std::vector<std::string>{" at", " ", "2", "0", "2", "6", " UTC"}));
+  EXPECT_EQ(tok.decode(tok.encode(positions)), positions);
+  // The default keeps GPT-2's number runs.
+  options.split_digits = false;
+  const auto runs = tokenizer::train_byte_level_bpe({positions, positions}, options);
+  EXPECT_TRUE(std::any_of(runs.merges.begin(), runs.merges.end(),
+                          [](const auto& merge) { return merge.first == "4" && merge.second == "1"; }));
 }
 
 TEST(BpeTrainer, RejectsTooSmallVocabulary) {
