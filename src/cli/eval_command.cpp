@@ -1,7 +1,8 @@
 // `slmtune eval --model M [--adapter A] --data FILE`: greedy generation for every row of a
 // function-calling dataset (the article's CSV or chat JSONL) and the scores of issue 7: exact match,
 // name and argument accuracy, JSON validity, no-call accuracy, a confusion table of emergency_type,
-// latency and prompt length. A table on stdout, or with --json one JSON object.
+// latency and prompt length. A table on stdout, or with --json one JSON object; --predictions writes
+// every row's output and score as JSONL.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -26,6 +27,7 @@ struct EvalCliOptions {
   std::string confusion_argument = "emergency_type";
   int64_t max_new_tokens = 256;
   bool json = false;
+  std::string predictions;  // a JSONL file: one record per row
 };
 
 data::Dataset load_rows(const EvalCliOptions& o) {
@@ -73,6 +75,7 @@ void run_eval(const EvalCliOptions& o) {
   options.confusion_argument = o.confusion_argument;
 
   const auto total = static_cast<int64_t>(dataset.examples.size());
+  std::string predictions;
   Progress progress("eval", total, log::level() == log::Level::quiet ? Progress::Mode::silent : Progress::Mode::automatic);
   const eval::EvalMetrics metrics = eval::evaluate(
       dataset.examples, *loaded.chat_template, generator, options,
@@ -84,9 +87,12 @@ void run_eval(const EvalCliOptions& o) {
                                     row.score.json_valid ? "" : ", malformed call", row.completion.cost.prompt_tokens,
                                     row.completion.cost.seconds * 1000.0));
         log::debug("{}:{}: {}", example.source, example.line, row.completion.text);
+        if (!o.predictions.empty()) predictions += eval::row_to_json(row, example).dump() + "\n";
         progress.update(so_far.n, fmt::format("exact_match {:.3f}", so_far.exact_match.fraction()));
       });
   progress.finish();
+  // Written once the run is complete, so an interrupted run leaves no partial file.
+  if (!o.predictions.empty()) write_file_atomically(o.predictions, predictions);
 
   if (o.json) {
     Json out = eval::metrics_to_json(metrics);
@@ -118,6 +124,9 @@ const CommandRegistration registration(72, [](CLI::App& app) {
   cmd->add_option("--chat-template", o->source.chat_template, "Use a built-in template: chatml, llama-2, llama-3, phi-3, zephyr");
   cmd->add_option("--chat-template-file", o->source.chat_template_file, "Use the Jinja template in this file");
   cmd->add_flag("--json", o->json, "Print one JSON object instead of the table");
+  cmd->add_option("--predictions", o->predictions,
+                  "Also write one JSON line per row to this file: the query, expected calls, raw output, "
+                  "parsed calls, exact_match, wrong arguments, cost (to see which rows fail and why)");
   cmd->callback([o] { run_eval(*o); });
 });
 

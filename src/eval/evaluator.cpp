@@ -81,6 +81,33 @@ EvalMetrics evaluate(const std::vector<data::Example>& examples, const chat::Cha
   return metrics;
 }
 
+Json row_to_json(const RowResult& row, const data::Example& example) {
+  Json out = Json::object();
+  out["source"] = example.source;
+  out["line"] = example.line;
+  std::string query;
+  for (const auto& message : example.messages)
+    if (message.role == "user") query = message.content;
+  out["query"] = query;
+  for (const auto& [name, value] : example.variables) out["variables"][name] = value;
+  const auto expected = example.expected_calls();
+  out["expected"] = functions::calls_to_json(expected.empty() ? std::vector<functions::FunctionCall>{} : expected.back());
+  out["output"] = row.completion.text;
+  out["calls"] = functions::calls_to_json(row.parsed.calls);
+  out["answer"] = row.parsed.answer;
+  out["exact_match"] = row.score.exact_match;
+  out["json_valid"] = row.score.json_valid;
+  if (!row.parsed.json_valid) out["error"] = row.parsed.error;
+  Json wrong = Json::array();
+  for (const auto& argument : row.score.arguments)
+    if (!argument.correct) wrong.push_back(argument.name);
+  out["wrong_arguments"] = wrong;
+  out["prompt_tokens"] = row.completion.cost.prompt_tokens;
+  out["generated_tokens"] = row.completion.cost.generated_tokens;
+  out["ms"] = row.completion.cost.seconds * 1000.0;
+  return out;
+}
+
 TaskEvaluatorFunction make_task_evaluator(const tokenizer::Tokenizer& tokenizer, chat::ChatTemplate chat_template,
                                           std::vector<data::Example> examples, EvalOptions options,
                                           GeneratorOptions generator_options) {

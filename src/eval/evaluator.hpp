@@ -81,6 +81,11 @@ struct RowResult {
   ParsedOutput parsed;
   TurnScore score;
 };
+// One row's record for `slmtune eval --predictions` (as lm-eval-harness's --log_samples): where the
+// example is, the last user message, the expected calls, the raw output, the calls read from it, what
+// was right and wrong, and its cost. One JSON object per line lets a user see which rows fail and why.
+Json row_to_json(const RowResult& row, const data::Example& example);
+
 // Called after each example with the running metrics.
 using RowCallback = std::function<void(const RowResult& row, const EvalMetrics& so_far)>;
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -110,6 +111,43 @@ TEST_F(EvalCli, JsonHasTheSixKeysFirstWithFractionsAndCounts) {
   slmtune::Json again = parse_single_json(run_slmtune(base_args() + " --json"));
   EXPECT_EQ(again["counts"], j["counts"]);
   EXPECT_EQ(again["prompt_tokens_per_query"], j["prompt_tokens_per_query"]);
+}
+
+TEST_F(EvalCli, PredictionsFileHasOneRecordPerRowAgreeingWithTheCounts) {
+  TempDir out;
+  const auto path = out.path() / "predictions.jsonl";
+  slmtune::Json j = parse_single_json(run_slmtune(base_args() + " --json --predictions " + shell_quote(path)));
+  const std::string text = slmtune::read_file(path);
+  std::vector<slmtune::Json> rows;
+  for (size_t start = 0, end; (end = text.find('\n', start)) != std::string::npos; start = end + 1)
+    rows.push_back(slmtune::Json::parse(text.substr(start, end - start)));
+  ASSERT_EQ(rows.size(), 3u) << text;
+  const std::vector<std::string> queries = {"we are taking on water", "thanks, all fine now", "engine quit, calm sea"};
+  int64_t exact = 0, valid = 0, wrong_arguments = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i]["source"], data_);
+    // The line where the row starts (the functions cell spans many lines; the header is line 1).
+    if (i == 0) EXPECT_EQ(rows[i]["line"], 2);
+    if (i > 0) EXPECT_GT(rows[i]["line"].get<int64_t>(), rows[i - 1]["line"].get<int64_t>() + 1);
+    EXPECT_EQ(rows[i]["query"], queries[i]);
+    EXPECT_EQ(rows[i]["variables"]["gps"], kGps);
+    EXPECT_TRUE(rows[i]["output"].is_string());
+    EXPECT_LE(rows[i]["generated_tokens"].get<int64_t>(), 6);
+    exact += rows[i]["exact_match"].get<bool>() ? 1 : 0;
+    valid += rows[i]["json_valid"].get<bool>() ? 1 : 0;
+    wrong_arguments += static_cast<int64_t>(rows[i]["wrong_arguments"].size());
+  }
+  EXPECT_EQ(rows[0]["expected"], slmtune::Json::parse(alert("Flooding", "Mayday")));
+  EXPECT_EQ(rows[1]["expected"], slmtune::Json::array());
+  EXPECT_EQ(exact, j["counts"]["exact_match"]["correct"]);
+  EXPECT_EQ(valid, j["counts"]["json_valid"]["correct"]);
+  EXPECT_EQ(wrong_arguments,
+            j["counts"]["argument_accuracy"]["total"].get<int64_t>() - j["counts"]["argument_accuracy"]["correct"].get<int64_t>());
+
+  // A run that fails writes nothing.
+  const auto failed = out.path() / "failed.jsonl";
+  expect_one_line_error(run_slmtune(base_args("", "0") + " --predictions " + shell_quote(failed)), "--max-new-tokens");
+  EXPECT_FALSE(std::filesystem::exists(failed));
 }
 
 TEST_F(EvalCli, TableOnStdoutWithoutJson) {
