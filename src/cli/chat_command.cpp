@@ -9,12 +9,12 @@
 #include <iostream>
 
 #include "chat/chat_template.hpp"
-#include "chat/template_source.hpp"
 #include "cli/command.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "formats/json.hpp"
+#include "eval/loaded_model.hpp"
 #include "infer/generate.hpp"
 #include "infer/inference_model.hpp"
 #include "infer/transformer_model.hpp"
@@ -24,6 +24,7 @@ namespace {
 
 struct ChatOptions {
   std::string model;
+  std::string adapter;
   std::string system;
   std::string chat_template, chat_template_file;
   int64_t max_tokens = 256;
@@ -36,15 +37,12 @@ void print_piece(std::string_view piece) {
   std::fflush(stdout);
 }
 
-chat::ChatTemplate choose_template(const ChatOptions& o) {
-  const chat::ModelTemplate model = chat::resolve_chat_template(o.model, o.chat_template, o.chat_template_file);
-  return chat::ChatTemplate(*model.source, model.tokens, model.origin);
-}
-
 void run_chat(const ChatOptions& o) {
   infer::validate(o.sampling);
-  const chat::ChatTemplate tmpl = choose_template(o);
-  infer::InferenceModel model = infer::InferenceModel::load(o.model);
+  // With --adapter, the run's tokenizer and chat_template.jinja are preferred (eval/loaded_model.hpp).
+  eval::LoadedModel loaded = eval::LoadedModel::load({o.model, o.adapter, o.chat_template, o.chat_template_file});
+  const chat::ChatTemplate& tmpl = *loaded.chat_template;
+  infer::InferenceModel& model = loaded.model;
   infer::TransformerModel lm(*model.transformer, o.check_numerics);
   infer::Sampler sampler(o.sampling);
   infer::GenerationOptions options;
@@ -82,6 +80,9 @@ const CommandRegistration registration(61, [](CLI::App& app) {
   auto* cmd = app.add_subcommand("chat", "Chat with a model through its chat template (one turn per line when piped).\n"
                                          "Example: echo 'What is the capital of France?' | slmtune chat model.gguf");
   cmd->add_option("MODEL", o->model, "A Hugging Face directory or a .gguf file")->required();
+  cmd->add_option("--adapter", o->adapter,
+                  "A PEFT adapter directory (a training run's output) to attach; its tokenizer and chat template are "
+                  "used when it has them");
   cmd->add_option("--system", o->system, "A system message to start the conversation with");
   cmd->add_option("--chat-template", o->chat_template, "Use a built-in template: chatml, llama-2, llama-3, phi-3, zephyr");
   cmd->add_option("--chat-template-file", o->chat_template_file, "Use the Jinja template in this file");

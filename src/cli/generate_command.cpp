@@ -8,6 +8,7 @@
 #include "cli/command.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "eval/loaded_model.hpp"
 #include "infer/generate.hpp"
 #include "infer/inference_model.hpp"
 #include "infer/transformer_model.hpp"
@@ -17,6 +18,7 @@ namespace {
 
 struct GenerateOptions {
   std::string model;
+  std::string adapter;
   std::string prompt;
   int64_t max_tokens = 128;
   infer::SamplingConfig sampling;
@@ -34,7 +36,8 @@ void run_generate(const GenerateOptions& o) {
   infer::validate(o.sampling);
   if (o.sampling.greedy() && (o.sampling.top_k != 0 || o.sampling.top_p != 1.0f || o.sampling.min_p != 0.0f))
     log::warn("generate: --top-k/--top-p/--min-p only act when sampling; add --temperature T (> 0)");
-  infer::InferenceModel model = infer::InferenceModel::load(o.model);
+  eval::LoadedModel loaded = eval::LoadedModel::load({o.model, o.adapter, "", ""}, /*with_chat_template=*/false);
+  infer::InferenceModel& model = loaded.model;
   const std::vector<int32_t> prompt = model.tokenizer.encode(o.prompt, /*add_special=*/true, /*parse_special=*/true);
   infer::TransformerModel lm(*model.transformer, o.check_numerics, /*use_cache=*/!o.no_kv_cache);
   infer::Sampler sampler(o.sampling);
@@ -58,6 +61,8 @@ const CommandRegistration registration(60, [](CLI::App& app) {
   auto* cmd = app.add_subcommand("generate", "Continue a raw prompt with a model (no chat template).\n"
                                              "Example: slmtune generate model.gguf --prompt 'Once upon a time' --max-tokens 40");
   cmd->add_option("MODEL", o->model, "A Hugging Face directory or a .gguf file")->required();
+  cmd->add_option("--adapter", o->adapter,
+                  "A PEFT adapter directory (a training run's output) to attach; its tokenizer is used when it has one");
   cmd->add_option("--prompt", o->prompt, "The text to continue")->required();
   cmd->add_option("--max-tokens", o->max_tokens, "Most tokens to generate")->default_val(128);
   cmd->add_option("--temperature", o->sampling.temperature, "0 = greedy (the default); > 0 samples")->default_val(0.0f);

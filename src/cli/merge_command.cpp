@@ -14,9 +14,8 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "model/weights.hpp"
-#include "peft/adapter_biases.hpp"
 #include "peft/adapter_io.hpp"
-#include "peft/trainable_tokens.hpp"
+#include "peft/run_adapter.hpp"
 #include "tokenizer/tokenizer_files.hpp"
 
 namespace slmtune::cli {
@@ -37,13 +36,10 @@ int64_t file_bytes(const std::filesystem::path& dir) {
 void run_merge(const MergeOptions& o) {
   if (std::filesystem::exists(o.out) && !o.force)
     fail("merge: {} already exists; choose another --out or add --force to replace it", o.out.string());
-  std::shared_ptr<const ModelWeights> weights = std::make_shared<const ModelWeights>(ModelWeights::load(o.model));
-  // Tokens the run added or trained (functional tokens, a pad token) first: the adapters then merge
-  // into the grown base, and the merged folder holds the trained rows.
-  if (auto grown = peft::apply_trainable_tokens(o.adapter, *weights)) weights = std::move(grown);
-  // Biases the run trained (lora.bias all/lora_only) are part of the merged model as they are.
-  if (auto biased = peft::apply_adapter_biases(o.adapter, *weights)) weights = std::move(biased);
-  const auto adapters = peft::load_adapter(o.adapter, weights);
+  // The run's trained token rows and biases become part of the base the adapters merge into, so the
+  // merged folder holds them as trained.
+  const auto run = peft::load_run_adapter(o.adapter, std::make_shared<const ModelWeights>(ModelWeights::load(o.model)));
+  const auto& adapters = run.adapters;
 
   std::filesystem::path partial = o.out;
   partial += ".partial";

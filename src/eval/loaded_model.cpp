@@ -6,9 +6,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "infer/transformer_model.hpp"
-#include "peft/adapter_biases.hpp"
-#include "peft/adapter_io.hpp"
-#include "peft/trainable_tokens.hpp"
+#include "peft/run_adapter.hpp"
 
 namespace slmtune::eval {
 namespace fs = std::filesystem;
@@ -98,43 +96,37 @@ void warn_missing_functional_tokens(const tokenizer::Tokenizer& tokenizer, const
     log::warn("the tokenizer has no token for {} (functional_tokens expects one per function, added when training)", missing);
 }
 
-LoadedModel LoadedModel::load(const ModelSource& source) {
+LoadedModel LoadedModel::load(const ModelSource& source, bool with_chat_template) {
   if (!source.adapter.empty() && !fs::is_directory(source.adapter))
     fail("{}: no such adapter directory (expected adapter_config.json and adapter_model.safetensors)", source.adapter.string());
   LoadedModel out{infer::InferenceModel::load(source.model), nullptr, std::nullopt};
 
-  // Tokens the run added (functional tokens, <|pad|>) and trained, as PEFT's trainable tokens: the
-  // base grows to hold them before the run's tokenizer (which knows them) is checked against it.
-  if (!source.adapter.empty())
-    if (auto grown = peft::apply_trainable_tokens(source.adapter, *out.model.weights)) {
-      out.model.weights = std::move(grown);
-      out.model.transformer = std::make_unique<Transformer>(out.model.weights);
-      log::info("{}: trained token rows applied (vocabulary {})", source.adapter.string(), out.model.weights->config().vocab_size);
-    }
-  // A run directory's own tokenizer knows the tokens training added.
-  if (!source.adapter.empty() && fs::is_regular_file(source.adapter / "tokenizer.json")) {
-    tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(source.adapter);
-    if (static_cast<int64_t>(tok.vocab_size()) > out.model.weights->config().vocab_size)
-      fail("{}: the tokenizer has {} tokens but the model's vocabulary (vocab_size) is only {}", source.adapter.string(),
-           tok.vocab_size(), out.model.weights->config().vocab_size);
-    out.model.eos_ids = infer::end_of_sequence_ids(out.model.weights->config(), tok);
-    out.model.tokenizer = std::move(tok);
-  }
-  // Biases the run trained (lora.bias all/lora_only) replace the base's before the adapters go on;
-  // after the token rows, whose growth an untied lm_head.bias shares.
-  if (!source.adapter.empty())
-    if (auto biased = peft::apply_adapter_biases(source.adapter, *out.model.weights)) {
-      out.model.weights = std::move(biased);
-      out.model.transformer = std::make_unique<Transformer>(out.model.weights);
-      log::info("{}: trained biases applied", source.adapter.string());
-    }
   if (!source.adapter.empty()) {
-    out.adapter = peft::load_adapter(source.adapter, out.model.weights);
+    // The run's trained token rows, biases and adapters (peft/run_adapter.hpp).
+    peft::RunAdapter run = peft::load_run_adapter(source.adapter, out.model.weights);
+    if (run.tokens_applied)
+      log::info("{}: trained token rows applied (vocabulary {})", source.adapter.string(), run.weights->config().vocab_size);
+    if (run.biases_applied) log::info("{}: trained biases applied", source.adapter.string());
+    if (run.weights != out.model.weights) {
+      out.model.weights = run.weights;
+      out.model.transformer = std::make_unique<Transformer>(out.model.weights);
+    }
+    out.adapter = std::move(run.adapters);
     out.adapter->set_training(false);
     out.adapter->attach(*out.model.transformer);
     log::info("{}: {} adapters attached", source.adapter.string(), out.adapter->size());
+    // A run directory's own tokenizer knows the tokens training added.
+    if (fs::is_regular_file(source.adapter / "tokenizer.json")) {
+      tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(source.adapter);
+      if (static_cast<int64_t>(tok.vocab_size()) > out.model.weights->config().vocab_size)
+        fail("{}: the tokenizer has {} tokens but the model's vocabulary (vocab_size) is only {}", source.adapter.string(),
+             tok.vocab_size(), out.model.weights->config().vocab_size);
+      out.model.eos_ids = infer::end_of_sequence_ids(out.model.weights->config(), tok);
+      out.model.tokenizer = std::move(tok);
+    }
   }
 
+  if (!with_chat_template) return out;
   fs::path template_file = source.chat_template_file;
   if (source.chat_template.empty() && template_file.empty() && !source.adapter.empty() &&
       fs::is_regular_file(source.adapter / "chat_template.jinja"))

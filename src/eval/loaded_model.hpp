@@ -1,5 +1,5 @@
 #pragma once
-// What `slmtune eval` and `slmtune assist` load from --model [--adapter]: the base model, the adapter
+// What `slmtune eval`, `assist`, `chat` and `generate` load from --model [--adapter]: the base model, the adapter
 // attached to it, the tokenizer and the chat template, and the files a fine-tuning run leaves beside
 // its adapter (system prompt, function definitions, prompt format), so that evaluation and the
 // assistant prompt the model exactly as training did.
@@ -31,10 +31,11 @@ struct ModelSource {
 struct LoadedModel {
   infer::InferenceModel model;
   std::unique_ptr<peft::LoraModel> adapter;  // attached to model.transformer, in inference mode
-  std::optional<chat::ChatTemplate> chat_template;  // always set after load()
+  std::optional<chat::ChatTemplate> chat_template;  // set by load() unless with_chat_template is false
 
-  // Fails with one line naming the file when a part does not load.
-  static LoadedModel load(const ModelSource& source);
+  // Fails with one line naming the file when a part does not load. `slmtune generate` prompts with
+  // raw text and passes with_chat_template = false, so a model without a template still loads.
+  static LoadedModel load(const ModelSource& source, bool with_chat_template = true);
 };
 
 // The first of `names` that exists as a regular file in the adapter directory, then in the model

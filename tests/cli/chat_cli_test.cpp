@@ -3,12 +3,8 @@
 // conversation (the phi3 GGUF's own template), and the later turn sees the earlier ones.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
-#include <sys/wait.h>
 
 #include "support/test_support.hpp"
 
@@ -16,6 +12,7 @@ using slmtune::testing::shell_quote;
 
 using slmtune::testing::CommandResult;
 using slmtune::testing::run_slmtune;
+using slmtune::testing::run_slmtune_with_input;
 using slmtune::testing::TempDir;
 using slmtune::testing::testdata;
 using slmtune::testing::write_text;
@@ -24,27 +21,6 @@ namespace {
 
 const std::string kLlama = shell_quote(testdata("models/llama-2-tiny-random-gguf/llama-2-tiny-random.gguf"));
 const std::string kPhi3 = shell_quote(testdata("models/tiny-random-gguf/tiny-random-phi3.gguf"));
-
-std::string slurp(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-// run_slmtune reads stdin from /dev/null; chat needs the turns piped in.
-CommandResult run_with_stdin(const std::string& arguments, const std::string& input) {
-  TempDir scratch;
-  write_text(scratch / "stdin", input);
-  const std::string command = std::string("'") + SLMTUNE_BINARY + "' " + arguments + " <'" + (scratch / "stdin").string() +
-                              "' >'" + (scratch / "stdout").string() + "' 2>'" + (scratch / "stderr").string() + "'";
-  const int status = std::system(command.c_str());
-  CommandResult result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = slurp(scratch / "stdout");
-  result.err = slurp(scratch / "stderr");
-  return result;
-}
 
 TEST(ChatCli, FirstReplyEqualsGenerateOverTheRenderedTemplate) {
   TempDir dir;
@@ -56,7 +32,7 @@ TEST(ChatCli, FirstReplyEqualsGenerateOverTheRenderedTemplate) {
   const auto generated = run_slmtune("generate " + kPhi3 + " --max-tokens 8 --prompt '" + rendered.out + "'");
   ASSERT_EQ(generated.exit_code, 0) << generated.err;
 
-  const auto chat = run_with_stdin("chat " + kPhi3 + " --max-tokens 8", "What is the capital of France?\n");
+  const auto chat = run_slmtune_with_input("chat " + kPhi3 + " --max-tokens 8", "What is the capital of France?\n");
   ASSERT_EQ(chat.exit_code, 0) << chat.err;
   EXPECT_EQ(chat.out, generated.out);
 }
@@ -73,11 +49,11 @@ TEST(ChatCli, EveryPipedLineIsATurnAndLaterTurnsSeeEarlierOnes) {
   // Blank lines are skipped; the second turn's prompt holds the first exchange, so it is longer than
   // the prompt of a conversation that starts with "Hi"; with a built-in template in place of the
   // model's own.
-  const auto two = run_with_stdin("-v -v chat " + kPhi3 + " --chat-template chatml --max-tokens 6", "Hello\n\nHi\n");
+  const auto two = run_slmtune_with_input("-v -v chat " + kPhi3 + " --chat-template chatml --max-tokens 6", "Hello\n\nHi\n");
   ASSERT_EQ(two.exit_code, 0) << two.err;
-  const auto one = run_with_stdin("-v -v chat " + kPhi3 + " --chat-template chatml --max-tokens 6", "Hi\n");
+  const auto one = run_slmtune_with_input("-v -v chat " + kPhi3 + " --chat-template chatml --max-tokens 6", "Hi\n");
   ASSERT_EQ(one.exit_code, 0) << one.err;
-  const auto first = run_with_stdin("chat " + kPhi3 + " --chat-template chatml --max-tokens 6", "Hello\n");
+  const auto first = run_slmtune_with_input("chat " + kPhi3 + " --chat-template chatml --max-tokens 6", "Hello\n");
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_EQ(two.out.rfind(first.out, 0), 0u) << "the first turn's reply starts the output";
   EXPECT_GT(two.out.size(), first.out.size());
@@ -89,11 +65,11 @@ TEST(ChatCli, EveryPipedLineIsATurnAndLaterTurnsSeeEarlierOnes) {
 
 // The Llama GGUF carries no tokenizer.chat_template.
 TEST(ChatCli, ModelWithoutTemplateAsksForOne) {
-  const auto result = run_with_stdin("chat " + kLlama, "Hi\n");
+  const auto result = run_slmtune_with_input("chat " + kLlama, "Hi\n");
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.err.find("--chat-template"), std::string::npos) << result.err;
   EXPECT_EQ(result.err.find('\n'), result.err.size() - 1) << result.err;
-  const auto unknown = run_with_stdin("chat " + kLlama + " --chat-template nosuch", "Hi\n");
+  const auto unknown = run_slmtune_with_input("chat " + kLlama + " --chat-template nosuch", "Hi\n");
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_NE(unknown.err.find("nosuch"), std::string::npos) << unknown.err;
 }

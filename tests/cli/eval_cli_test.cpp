@@ -127,8 +127,11 @@ TEST_F(EvalCli, PredictionsFileHasOneRecordPerRowAgreeingWithTheCounts) {
   for (size_t i = 0; i < rows.size(); ++i) {
     EXPECT_EQ(rows[i]["source"], data_);
     // The line where the row starts (the functions cell spans many lines; the header is line 1).
-    if (i == 0) EXPECT_EQ(rows[i]["line"], 2);
-    if (i > 0) EXPECT_GT(rows[i]["line"].get<int64_t>(), rows[i - 1]["line"].get<int64_t>() + 1);
+    if (i == 0) {
+      EXPECT_EQ(rows[i]["line"], 2);
+    } else {
+      EXPECT_GT(rows[i]["line"].get<int64_t>(), rows[i - 1]["line"].get<int64_t>() + 1);
+    }
     EXPECT_EQ(rows[i]["query"], queries[i]);
     EXPECT_EQ(rows[i]["variables"]["gps"], kGps);
     EXPECT_TRUE(rows[i]["output"].is_string());

@@ -49,18 +49,30 @@ std::string slurp(const std::filesystem::path& path) {
 }
 }  // namespace
 
-CommandResult run_slmtune(const std::string& arguments) {
+namespace {
+
+CommandResult run_slmtune_reading(const std::string& arguments, const std::string& stdin_path) {
   TempDir scratch;
   const auto out_path = scratch / "stdout";
   const auto err_path = scratch / "stderr";
   const std::string command = std::string("'") + SLMTUNE_BINARY + "' " + arguments + " >'" + out_path.string() +
-                              "' 2>'" + err_path.string() + "' </dev/null";
+                              "' 2>'" + err_path.string() + "' <'" + stdin_path + "'";
   const int status = std::system(command.c_str());
   CommandResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   result.out = slurp(out_path);
   result.err = slurp(err_path);
   return result;
+}
+
+}  // namespace
+
+CommandResult run_slmtune(const std::string& arguments) { return run_slmtune_reading(arguments, "/dev/null"); }
+
+CommandResult run_slmtune_with_input(const std::string& arguments, const std::string& input) {
+  TempDir scratch;
+  write_text(scratch / "stdin", input);
+  return run_slmtune_reading(arguments, (scratch / "stdin").string());
 }
 
 std::string shell_quote(const std::filesystem::path& path) {

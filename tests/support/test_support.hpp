@@ -37,6 +37,8 @@ std::string shell_quote(const std::filesystem::path& path);
 
 // Runs build/slmtune with `arguments` (a shell-quoted string).
 CommandResult run_slmtune(const std::string& arguments);
+// The same with `input` on its standard input (chat reads its turns there).
+CommandResult run_slmtune_with_input(const std::string& arguments, const std::string& input);
 
 // The contract of every bad input: exit status 1, nothing on stdout, and one line on stderr,
 // "error: …", that contains `fragment`.
