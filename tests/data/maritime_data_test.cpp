@@ -50,7 +50,9 @@ TEST(MaritimeData, EverySplitValidatesAndFollowsThePolicy) {
       std::string detail = calls[0].arguments["emergency_detail"];
       std::string type = calls[1].arguments["emergency_type"];
       EXPECT_EQ(calls[1].arguments["emergency_detail"], detail);
-      if (always_mayday.count(detail)) EXPECT_EQ(type, "Mayday");
+      if (always_mayday.count(detail)) {
+        EXPECT_EQ(type, "Mayday");
+      }
       if (detail == "Lost Navigation") {
         EXPECT_NE(type, "Mayday");
       } else {

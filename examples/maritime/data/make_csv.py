@@ -6,8 +6,10 @@
 # Run from this folder: python3 make_csv.py
 import csv
 import json
+import random
 
 import examples
+from positions import random_position
 
 with open("../functions.json", encoding="utf-8") as f:
     DEFINITIONS = json.dumps(json.load(f), ensure_ascii=False)
@@ -33,7 +35,14 @@ def write(name, rows):
                 writer.writerow([DEFINITIONS, query, json.dumps(calls(detail, label, gps), ensure_ascii=False), gps, ""])
 
 
+def with_positions(rows, split):
+    # One position per row, seeded by the split's name: each split's positions are its own, so the
+    # test split measures copying a position never seen in training, not recalling one.
+    rng = random.Random(f"maritime-{split}")
+    return [(query, detail, label, random_position(rng)) for query, detail, label in rows]
+
+
 if __name__ == "__main__":
-    write("train.csv", examples.TRAIN)
-    write("validation.csv", examples.VALIDATION)
-    write("test.csv", examples.TEST)
+    write("train.csv", with_positions(examples.TRAIN, "train"))
+    write("validation.csv", with_positions(examples.VALIDATION, "validation"))
+    write("test.csv", with_positions(examples.TEST, "test"))

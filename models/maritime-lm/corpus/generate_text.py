@@ -7,9 +7,18 @@ seamanship notes, and emergencies told in many voices). Seeded, so the same seed
 
 Documents are separated by a line holding only <|endoftext|>, which `slmtune pretrain` splits on.
 Nothing here is copied from a publication; every sentence is written for this corpus.
+
+Positions are drawn at random for every call and story (examples/maritime/data/positions.py), and the
+station reading a call back repeats the position, as a coastguard does: a fixed list of positions
+would teach the model to recall them, where the assistant must copy the one it is given.
 """
 import argparse
+import os
 import random
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../examples/maritime/data"))
+from positions import random_position  # noqa: E402
 
 VESSELS = ["Sea Breeze", "Blue Heron", "Morning Star", "Kittiwake", "Northern Light", "Osprey", "Wanderer",
            "Saltwater Dream", "Halcyon", "Puffin", "Celtic Rose", "Albatross", "Skylark", "Gannet", "Marlin",
@@ -31,11 +40,13 @@ PEOPLE = ["two adults", "three adults and a child", "four persons", "one person"
 BOAT_TYPES = ["a 32-foot sailing yacht", "a 9-metre motor cruiser", "a white ketch", "a blue-hulled sloop",
               "a small fishing boat", "a rigid inflatable", "a 40-foot catamaran", "an open motorboat",
               "a wooden gaff cutter", "a grey motor launch"]
-POSITIONS = ["50.3660N, 4.1420W", "42.3541N, 71.0654W", "36.1408N, 5.3536W", "43.2965N, 5.3698E",
-             "53.5511N, 9.9937E", "-33.8568, 151.2153", "25.7617N, 80.1918W", "47.6062N, 122.3321W",
-             "38.7223N, 9.1393W", "57.7089N, 11.9746E", "two miles south of the headland",
-             "one mile east of the harbour entrance", "half a mile off the lighthouse",
-             "three miles west of the point", "41°22.8'N 2°11.4'E", "N 54 19.2 W 4 24.7"]
+LANDMARK_POSITIONS = ["two miles south of the headland", "one mile east of the harbour entrance",
+                      "half a mile off the lighthouse", "three miles west of the point"]
+
+
+def draw_position(r):
+    # Mostly a GPS reading never seen before; sometimes a position given by a landmark.
+    return r.choice(LANDMARK_POSITIONS) if r.random() < 0.15 else random_position(r)
 DETAILS = {
     "Fire": ["fire in the engine room", "a galley fire that is spreading", "an electrical fire below deck",
              "the outboard on fire", "smoke and flames from the cabin"],
@@ -73,7 +84,7 @@ def panpan(r, vessel, callsign, detail, position):
     return (f"PAN-PAN PAN-PAN PAN-PAN\nALL STATIONS ALL STATIONS ALL STATIONS\nTHIS IS {vessel.upper()} "
             f"{vessel.upper()} {vessel.upper()}\nMY POSITION IS {position}\n{detail.upper()}\n"
             f"I REQUIRE {r.choice(ASSISTANCE).upper()}\n{r.choice(PEOPLE).upper()} ON BOARD\nOVER\n\n"
-            f"{vessel}, this is {station}. Received your PAN-PAN. Stand by on channel 16.")
+            f"{vessel}, this is {station}. Received your PAN-PAN in position {position}. Stand by on channel 16.")
 
 
 def securite(r, vessel, detail, position):
@@ -83,7 +94,7 @@ def securite(r, vessel, detail, position):
 
 def radio_call(r):
     vessel, callsign = r.choice(VESSELS), r.choice(CALLSIGNS)
-    position = r.choice(POSITIONS)
+    position = draw_position(r)
     kind = r.random()
     # The call fits the situation as POLICY.md grades it, so the corpus never teaches a wrong pairing.
     if kind < 0.45:
@@ -91,7 +102,7 @@ def radio_call(r):
         text = mayday(r, vessel, callsign, detail, position)
         if r.random() < 0.6:
             text += (f"\n\nMAYDAY {vessel.upper()} THIS IS {r.choice(STATIONS).upper()} RECEIVED MAYDAY. "
-                     f"Rescue is on its way. Put on lifejackets and stay on channel 16.")
+                     f"YOUR POSITION {position}. Rescue is on its way. Put on lifejackets and stay on channel 16.")
         return text
     if kind < 0.8:
         detail = r.choice(DETAILS[r.choice(["Engine Failure", "Adrift"])] + PANPAN_MEDICAL)
@@ -166,7 +177,7 @@ def story(r):
     kind = r.choice(list(DETAILS))
     return r.choice(VOICES).format(
         who=r.choice(["the skipper", "my wife", "my son", "a crew member", "the navigator", "my friend"]),
-        detail=r.choice(DETAILS[kind]), position=r.choice(POSITIONS), people=r.choice(PEOPLE),
+        detail=r.choice(DETAILS[kind]), position=draw_position(r), people=r.choice(PEOPLE),
         miles=r.randint(1, 20), time=f"{r.randint(0, 23):02d}{r.randint(0, 59):02d}",
         assistance=r.choice(ASSISTANCE))
 
