@@ -3,9 +3,9 @@
 # corpus (templated maritime radio/boating text + the assistant's synthetic conversations, deduplicated
 # against the maritime validation and test splits, each given a random position of its own), trains a
 # byte-level BPE tokenizer on it (the functional tokens of the two maritime functions reserved; numbers
-# stay whole tokens: --split-digits made this 4-layer model copy positions far worse), and pretrains a small Llama-architecture
-# model from a seeded random init with `slmtune pretrain`, the conversations written in the
-# functional-token format the main job fine-tunes in.
+# stay whole tokens: --split-digits made this 4-layer model copy positions far worse), and pretrains a
+# small Llama-architecture model from a seeded random init with `slmtune pretrain`, the conversations
+# written in the functional-token format the main job fine-tunes in.
 #
 #   bash scripts/make-bundled-model.sh          # the committed model: ~40 min on two quiet cores
 #   THREADS=1 bash scripts/make-bundled-model.sh   # when the machine is shared; not bit-identical to it

@@ -37,7 +37,7 @@ NOTATIONS = ["hemisphere"] * 5 + ["signed"] * 2 + ["minutes"] * 2 + ["plotter"]
 
 
 def random_position(rng: random.Random) -> str:
-    """A position at sea level latitudes a yacht may sail (|lat| <= 70) in a random notation."""
+    """A random position within the latitudes a yacht may sail (|lat| <= 70), in a random notation."""
     lat = rng.uniform(-70.0, 70.0)
     lon = rng.uniform(-180.0, 180.0)
     return format_position(lat, lon, rng.choice(NOTATIONS))

@@ -42,11 +42,6 @@ BOAT_TYPES = ["a 32-foot sailing yacht", "a 9-metre motor cruiser", "a white ket
               "a wooden gaff cutter", "a grey motor launch"]
 LANDMARK_POSITIONS = ["two miles south of the headland", "one mile east of the harbour entrance",
                       "half a mile off the lighthouse", "three miles west of the point"]
-
-
-def draw_position(r):
-    # Mostly a GPS reading never seen before; sometimes a position given by a landmark.
-    return r.choice(LANDMARK_POSITIONS) if r.random() < 0.15 else random_position(r)
 DETAILS = {
     "Fire": ["fire in the engine room", "a galley fire that is spreading", "an electrical fire below deck",
              "the outboard on fire", "smoke and flames from the cabin"],
@@ -65,6 +60,11 @@ MAYDAY_MEDICAL = DETAILS["Medical Emergency"][:4]
 PANPAN_MEDICAL = DETAILS["Medical Emergency"][4:]
 ASSISTANCE = ["immediate assistance", "a tow", "medical advice", "evacuation of a casualty", "a lifeboat",
               "helicopter assistance", "a pump", "an escort to harbour"]
+
+
+def draw_position(r):
+    # Mostly a GPS reading never seen before; sometimes a position given by a landmark.
+    return r.choice(LANDMARK_POSITIONS) if r.random() < 0.15 else random_position(r)
 
 
 def spell_position(position):
