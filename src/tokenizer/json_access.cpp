@@ -12,8 +12,9 @@ const char* kind(const JsonValue& value) { return value.type_name(); }
 JsonValue parse_large_json(std::string_view text, const std::string& origin) {
   try {
     return JsonValue::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error&) {
-    parse_json(text, origin);  // throws the same error with its line and column
+  } catch (const nlohmann::json::exception&) {
+    // A syntax error or a number too large to hold: parse_json reports either in our one-line form.
+    parse_json(text, origin);
     throw;
   }
 }

@@ -163,6 +163,7 @@ TEST(ChatJsonl, ErrorsNameFileAndLine) {
   };
   const std::string ok = "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}\n";
   EXPECT_EQ(message(ok + "{\"messages\": [}\n"), "d.jsonl:2:15: invalid JSON");
+  EXPECT_EQ(message(ok + "{\"messages\": [1e99999]}\n").rfind("d.jsonl:2: invalid JSON: number overflow", 0), 0u);
   EXPECT_EQ(message(ok + ok + "{\"messages\": []}"), "d.jsonl:3: \"messages\" must be a non-empty array");
   EXPECT_EQ(message("{\"messages\": [{\"content\": \"x\"}]}"), "d.jsonl:1: messages[0].role must be a string");
   EXPECT_EQ(message(ok + "{\"mesages\": []}"),
