@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "model/transformer.hpp"
+#include "support/random_batch.hpp"
 #include "support/test_support.hpp"
 
 namespace slmtune::model_testing {
@@ -18,17 +19,7 @@ namespace slmtune::model_testing {
 // A tiny model written by tests/golden/make_goldens.py (PyTorch reference outputs beside it).
 inline std::filesystem::path golden(const std::string& name) { return slmtune::testing::source_dir() / "tests/golden" / name; }
 
-// Seeded random token ids, labels = the ids (every position predicts the next).
-inline Batch random_batch(int64_t vocab, int64_t batch_size, int64_t seq_len, uint32_t seed) {
-  std::mt19937 rng(seed);
-  Batch batch;
-  batch.batch_size = batch_size;
-  batch.seq_len = seq_len;
-  for (int64_t i = 0; i < batch_size * seq_len; ++i)
-    batch.input_ids.push_back(static_cast<int32_t>(rng() % static_cast<uint32_t>(vocab)));
-  batch.labels = batch.input_ids;
-  return batch;
-}
+using slmtune::testing::random_batch;
 
 struct Deviation {
   double max_abs = 0.0;  // worst |got − want|

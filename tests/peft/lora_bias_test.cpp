@@ -16,6 +16,7 @@
 #include "peft/adapter_biases.hpp"
 #include "peft/adapter_io.hpp"
 #include "peft/lora_model.hpp"
+#include "support/random_batch.hpp"
 #include "support/test_support.hpp"
 
 using namespace slmtune;
@@ -50,15 +51,7 @@ std::set<std::string> bias_names_in(const std::filesystem::path& dir) {
   return out;
 }
 
-Batch batch_for(int64_t vocab) {
-  std::mt19937 rng(4);
-  Batch batch;
-  batch.batch_size = 2;
-  batch.seq_len = 7;
-  for (int i = 0; i < 14; ++i) batch.input_ids.push_back(static_cast<int32_t>(rng() % static_cast<uint32_t>(vocab)));
-  batch.labels = batch.input_ids;
-  return batch;
-}
+Batch batch_for(int64_t vocab) { return slmtune::testing::random_batch(vocab, 2, 7, 4); }
 
 // Moves every trained bias of `weights` away from its stored value, as training would.
 void perturb_biases(ModelWeights& weights, const std::vector<AdapterBias>& biases, uint32_t seed) {

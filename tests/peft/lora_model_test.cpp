@@ -13,6 +13,7 @@
 #include "peft/adapter_io.hpp"
 #include "peft/dora.hpp"
 #include "peft/lora_model.hpp"
+#include "support/random_batch.hpp"
 #include "support/test_support.hpp"
 
 using namespace slmtune;
@@ -29,15 +30,7 @@ std::shared_ptr<const ModelWeights> tiny_model(const std::string& preset, const 
   return std::make_shared<const ModelWeights>(ModelWeights::load_hf(dir / "base"));
 }
 
-Batch batch_for(int64_t vocab) {
-  std::mt19937 rng(1);
-  Batch batch;
-  batch.batch_size = 2;
-  batch.seq_len = 6;
-  for (int i = 0; i < 12; ++i) batch.input_ids.push_back(static_cast<int32_t>(rng() % static_cast<uint32_t>(vocab)));
-  batch.labels = batch.input_ids;
-  return batch;
-}
+Batch batch_for(int64_t vocab) { return slmtune::testing::random_batch(vocab, 2, 6, 1); }
 
 std::vector<float> logits_of(std::shared_ptr<const ModelWeights> weights, const LoraModel* adapters) {
   Transformer model(std::move(weights));
