@@ -71,6 +71,9 @@ class Value {
   std::vector<std::string> as_string_array() const;
   std::vector<int64_t> as_int_array() const;
   std::vector<float> as_float_array() const;
+  // A scalar's bytes as stored, zero-extended to 64 bits: floats bit for bit, so a NaN keeps its payload
+  // (reading one through as_float() quiets a signalling NaN). Throws for a string or an array.
+  uint64_t scalar_bits() const;
 
   // Same type (and element type) and same contents; floats compared bit for bit.
   bool operator==(const Value& other) const;

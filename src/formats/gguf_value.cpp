@@ -172,6 +172,12 @@ std::vector<float> Value::as_float_array() const {
   return out;
 }
 
+uint64_t Value::scalar_bits() const {
+  if (type_ == ValueType::STRING || type_ == ValueType::ARRAY)
+    fail("expected a number or bool, found {}", value_type_name(type_));
+  return bits_;
+}
+
 bool Value::operator==(const Value& other) const {
   if (type_ != other.type_) return false;
   switch (type_) {

@@ -40,8 +40,9 @@ class Encoder {
       case ValueType::INT32: put<int32_t>(static_cast<int32_t>(value.as_int())); break;
       case ValueType::UINT64: put<uint64_t>(value.as_uint()); break;
       case ValueType::INT64: put<int64_t>(value.as_int()); break;
-      case ValueType::FLOAT32: put<float>(static_cast<float>(value.as_float())); break;
-      case ValueType::FLOAT64: put<double>(value.as_float()); break;
+      // Floats by their stored bits: a float->double->float trip would quiet a signalling NaN.
+      case ValueType::FLOAT32: put<uint32_t>(static_cast<uint32_t>(value.scalar_bits())); break;
+      case ValueType::FLOAT64: put<uint64_t>(value.scalar_bits()); break;
       case ValueType::BOOL: put<uint8_t>(value.as_bool() ? 1 : 0); break;
       case ValueType::STRING: put_string(value.as_string()); break;
       case ValueType::ARRAY:

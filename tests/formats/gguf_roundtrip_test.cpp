@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -39,6 +40,9 @@ std::vector<std::pair<std::string, Value>> every_value_type() {
       {"v.i64", Value::i64(std::numeric_limits<int64_t>::min())},
       {"v.f64", Value::f64(3.141592653589793)},
       {"v.nan", Value::f32(std::numeric_limits<float>::quiet_NaN())},
+      // Signalling NaNs with a payload (the GGUF fuzzer's 0xff918ac4): kept bit for bit, not quieted.
+      {"v.snan32", Value::f32(std::bit_cast<float>(0xff918ac4u))},
+      {"v.snan64", Value::f64(std::bit_cast<double>(0x7ff0000000000123ull))},
       {"a.strings", Value::string_array({"a", "", "<0x0A>", "▁the"})},
       {"a.i32", Value::i32_array({1, -2, 3})},
       {"a.f32", Value::f32_array({0.5f, -1e9f})},
