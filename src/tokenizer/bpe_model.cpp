@@ -14,6 +14,9 @@ namespace {
 constexpr size_t kCacheCapacity = 1 << 18;   // entries; beyond this new pieces are not cached
 constexpr size_t kKeptScratchSymbols = 1 << 16;  // per-thread merge buffers beyond this are freed
 constexpr size_t kCacheablePieceBytes = 64;   // longer pieces rarely repeat (SentencePiece's whole texts)
+// Ids index a dense table: far beyond any real vocabulary (the largest are ~260K), a stray id such as
+// 4000000000 would allocate gigabytes before any other check could speak.
+constexpr TokenId kMaxTokenId = (1 << 22) - 1;
 constexpr std::string_view kWordMark = "\xE2\x96\x81";  // ▁
 
 bool preceded_by_word_mark(std::string_view text, size_t pos) {
@@ -44,6 +47,7 @@ Vocabulary Vocabulary::from_pairs(const std::vector<std::pair<std::string, Token
   TokenId max_id = -1;
   for (const auto& [token, id] : pairs) {
     if (id < 0) fail("{}: token {:?} has negative id {}", origin, token, id);
+    if (id > kMaxTokenId) fail("{}: token {:?} has id {}, beyond the largest id accepted ({})", origin, token, id, kMaxTokenId);
     max_id = std::max(max_id, id);
   }
   vocab.tokens.assign(static_cast<size_t>(max_id + 1), std::string());

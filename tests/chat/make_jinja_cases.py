@@ -175,6 +175,8 @@ CASES = [
     ("filter_sum_min_max", "{{ items | sum }} {{ people | sum(attribute='age') }} {{ [1.5, 2] | sum(start=10) }} {{ items | min }} {{ items | max }} {{ words | min }} {{ words | max(case_sensitive=true) }} {{ people | max(attribute='age') }}"),
     ("filter_center_format", "[{{ 'ab' | center(7) }}][{{ '%s-%d' | format('x', 3) }}]"),
     ("filter_chain", "{{ messages | map(attribute='role') | unique | join('|') | upper }}"),
+    # Python's ints are unbounded; a number past int64 after '.' or in attribute= indexes nothing (found by fuzzing).
+    ("huge_integer_index", "[{{ items.99999999999999999999 }}][{{ messages | map(attribute='content.99999999999999999999') | select('defined') | list | length }}]"),
     # --- globals ---
     ("global_range", "{{ range(3) | list }} {{ range(1, 4) | list }} {{ range(10, 0, -3) | list }} {{ range(0) | list }}"),
     ("global_dict_namespace", "{{ dict(a=1, b='x') }} {% set ns = namespace(d, z=0) %}{{ ns.a }}{{ ns.z }}"),
@@ -202,6 +204,7 @@ CASES = [
     ("error_syntax_unknown_tag", "{% include 'x.html' %}"),
     ("error_syntax_endfor_without_for", "{% endfor %}"),
     ("error_break_outside_loop", "{% break %}"),
+    ("error_format_huge_index", "{{ '{99999999999999999999}'.format(1) }}"),
     ("error_range_too_big", "{{ range(200000) | length }}"),
     ("error_unpack_mismatch", "{% for a, b in [[1, 2, 3]] %}{% endfor %}"),
 ]

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "chat/jinja/builtins.hpp"
 #include "chat/jinja/string_ops.hpp"
@@ -87,8 +88,9 @@ std::string python_format(const std::string& format, const CallArgs& args) {
       v = auto_index < args.positional.size() ? &args.positional[auto_index] : nullptr;
       ++auto_index;
     } else if (std::all_of(field.begin(), field.end(), [](char d) { return d >= '0' && d <= '9'; })) {
-      const size_t n = std::stoul(field);
-      v = n < args.positional.size() ? &args.positional[n] : nullptr;
+      size_t n = 0;
+      const bool fits = std::from_chars(field.data(), field.data() + field.size(), n).ec == std::errc();
+      v = fits && n < args.positional.size() ? &args.positional[n] : nullptr;
     } else {
       for (const auto& [name, value] : args.named)
         if (name == field) v = &value;

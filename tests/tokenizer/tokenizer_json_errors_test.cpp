@@ -1,11 +1,13 @@
-// parse_large_json: every failure is an slmtune::Error in parse_json's form, including a number too
-// large to hold (the tokenizer.json fuzzer found 2e222222211111111111111 escaping as out_of_range).
+// Bad tokenizer.json files the fuzzer found: every failure is one slmtune::Error line, including a
+// number too large to hold (2e222222211111111111111 escaped as out_of_range) and a token id so large
+// that the dense id table would need gigabytes.
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "core/error.hpp"
 #include "tokenizer/json_access.hpp"
+#include "tokenizer/loaders.hpp"
 
 namespace slmtune::testing {
 namespace {
@@ -33,6 +35,22 @@ TEST(ParseLargeJson, ReadsWhatIsValid) {
   const auto json = tokenizer::parse_large_json("{\"b\": [1, 2.5], \"a\": null}", "t.json");
   EXPECT_EQ(json["b"][1].get<double>(), 2.5);
   EXPECT_TRUE(json["a"].is_null());
+}
+
+std::string load_error(const std::string& vocab) {
+  const std::string text = R"({"model": {"type": "BPE", "vocab": )" + vocab + R"(, "merges": []}})";
+  try {
+    tokenizer::tokenizer_from_json(tokenizer::parse_large_json(text, "t.json"), "t.json");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(TokenizerJsonErrors, IdsBeyondAnyVocabularyAreRefusedBeforeAllocating) {
+  EXPECT_EQ(load_error(R"({"a": 0, "b": 2000000000})"),
+            "t.json: model.vocab: token \"b\" has id 2000000000, beyond the largest id accepted (4194303)");
+  EXPECT_EQ(load_error(R"({"a": 0, "b": 1})"), "no error");
 }
 
 }  // namespace
