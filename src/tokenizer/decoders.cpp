@@ -215,7 +215,7 @@ std::unique_ptr<Decoder> make_decoder(const JsonValue& spec, const std::string& 
   if (type == "Metaspace") {
     bool strip_first = json_bool(spec, "add_prefix_space", path, true);
     if (spec.contains("prepend_scheme")) strip_first = json_string(spec, "prepend_scheme", path) != "never";
-    return std::make_unique<Metaspace>(json_string(spec, "replacement", path), strip_first);
+    return std::make_unique<Metaspace>(json_char(spec, "replacement", path), strip_first);
   }
   if (type == "WordPiece") return wordpiece_decoder(json_string_or(spec, "prefix", path, "##"), "", json_bool(spec, "cleanup", path, true));
   fail("{}: decoder type '{}' is not supported (supported: Sequence, ByteLevel, ByteFallback, Fuse, Strip, Replace, Metaspace, "

@@ -2,6 +2,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "tokenizer/utf8.hpp"
 
 namespace slmtune::tokenizer {
 
@@ -32,6 +33,13 @@ std::string json_string(const JsonValue& object, const char* key, const std::str
   const JsonValue& value = json_member(object, key, path);
   if (!value.is_string()) fail("{}.{}: expected a string, found {}", path, key, kind(value));
   return value.get<std::string>();
+}
+
+std::string json_char(const JsonValue& object, const char* key, const std::string& path) {
+  std::string text = json_string(object, key, path);
+  if (text.empty() || !is_valid_utf8(text) || utf8_length(static_cast<unsigned char>(text[0])) != text.size())
+    fail("{}.{}: expected one character, found {:?}", path, key, text);
+  return text;
 }
 
 std::string json_string_or(const JsonValue& object, const char* key, const std::string& path, std::string fallback) {

@@ -21,6 +21,9 @@ const JsonValue& json_member(const JsonValue& object, const char* key, const std
 std::string json_string(const JsonValue& object, const char* key, const std::string& path);
 // A string member that may be missing or null.
 std::string json_string_or(const JsonValue& object, const char* key, const std::string& path, std::string fallback);
+// A string member holding exactly one Unicode character, as HF's Rust `char` fields do (Metaspace's
+// replacement): an empty one would make a splitter find it at every position forever.
+std::string json_char(const JsonValue& object, const char* key, const std::string& path);
 bool json_bool(const JsonValue& object, const char* key, const std::string& path, bool fallback);
 int64_t json_int(const JsonValue& object, const char* key, const std::string& path);
 const JsonValue& json_array(const JsonValue& object, const char* key, const std::string& path);

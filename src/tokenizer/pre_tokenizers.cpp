@@ -201,7 +201,7 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const JsonValue& spec, const st
                                         json_bool(spec, "invert", path, false), path + ".pattern");
   }
   if (type == "Metaspace") {
-    return std::make_unique<Metaspace>(json_string(spec, "replacement", path), metaspace_prepend(spec, path),
+    return std::make_unique<Metaspace>(json_char(spec, "replacement", path), metaspace_prepend(spec, path),
                                        json_bool(spec, "split", path, true));
   }
   if (type == "BertPreTokenizer") return bert_pre_tokenizer();

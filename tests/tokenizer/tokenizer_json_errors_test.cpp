@@ -1,6 +1,7 @@
 // Bad tokenizer.json files the fuzzer found: every failure is one slmtune::Error line, including a
 // number too large to hold (2e222222211111111111111 escaped as out_of_range) and a token id so large
-// that the dense id table would need gigabytes.
+// that the dense id table would need gigabytes, and a Metaspace replacement that is not one character
+// (an empty one split the text at every position forever).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -37,8 +38,8 @@ TEST(ParseLargeJson, ReadsWhatIsValid) {
   EXPECT_TRUE(json["a"].is_null());
 }
 
-std::string load_error(const std::string& vocab) {
-  const std::string text = R"({"model": {"type": "BPE", "vocab": )" + vocab + R"(, "merges": []}})";
+std::string load_error(const std::string& vocab, const std::string& more = "") {
+  const std::string text = R"({"model": {"type": "BPE", "vocab": )" + vocab + R"(, "merges": []})" + more + "}";
   try {
     tokenizer::tokenizer_from_json(tokenizer::parse_large_json(text, "t.json"), "t.json");
   } catch (const Error& e) {
@@ -51,6 +52,17 @@ TEST(TokenizerJsonErrors, IdsBeyondAnyVocabularyAreRefusedBeforeAllocating) {
   EXPECT_EQ(load_error(R"({"a": 0, "b": 2000000000})"),
             "t.json: model.vocab: token \"b\" has id 2000000000, beyond the largest id accepted (4194303)");
   EXPECT_EQ(load_error(R"({"a": 0, "b": 1})"), "no error");
+}
+
+TEST(TokenizerJsonErrors, MetaspaceReplacementIsOneCharacter) {
+  const std::string vocab = R"({"a": 0})";
+  const auto with = [&](const std::string& part, const std::string& replacement) {
+    return load_error(vocab, ", \"" + part + R"(": {"type": "Metaspace", "replacement": ")" + replacement +
+                                 R"(", "prepend_scheme": "always", "split": true})");
+  };
+  EXPECT_EQ(with("pre_tokenizer", ""), "t.json: pre_tokenizer.replacement: expected one character, found \"\"");
+  EXPECT_EQ(with("decoder", "ab"), "t.json: decoder.replacement: expected one character, found \"ab\"");
+  EXPECT_EQ(with("pre_tokenizer", "\u2581"), "no error");
 }
 
 }  // namespace
