@@ -15,7 +15,7 @@ constexpr size_t kCacheCapacity = 1 << 18;   // entries; beyond this new pieces 
 constexpr size_t kKeptScratchSymbols = 1 << 16;  // per-thread merge buffers beyond this are freed
 constexpr size_t kCacheablePieceBytes = 64;   // longer pieces rarely repeat (SentencePiece's whole texts)
 // Ids index a dense table: far beyond any real vocabulary (the largest are ~260K), a stray id such as
-// 4000000000 would allocate gigabytes before any other check could speak.
+// 2000000000 would allocate gigabytes before any other check could speak.
 constexpr TokenId kMaxTokenId = (1 << 22) - 1;
 constexpr std::string_view kWordMark = "\xE2\x96\x81";  // ▁
 
