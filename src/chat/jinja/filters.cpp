@@ -3,9 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <limits>
 #include <unordered_map>
 
 #include "chat/jinja/builtins.hpp"
@@ -40,14 +38,7 @@ Value attribute_path(Renderer& r, const Value& item, const std::string& path) {
     const size_t dot = path.find('.', start);
     const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     const bool numeric = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (numeric) {
-      // Python's int is unbounded; a number beyond int64 indexes nothing, as IndexError would.
-      int64_t index = std::numeric_limits<int64_t>::max();
-      std::from_chars(part.data(), part.data() + part.size(), index);
-      v = r.item(v, Value::integer(index));
-    } else {
-      v = r.item(v, Value::string(part));
-    }
+    v = r.item(v, numeric ? Value::index_from_digits(part) : Value::string(part));
     if (dot == std::string::npos) return v;
     start = dot + 1;
   }

@@ -5,7 +5,6 @@
 #include <charconv>
 #include <cmath>
 #include <initializer_list>
-#include <limits>
 
 #include "chat/jinja/template_error.hpp"
 
@@ -577,13 +576,10 @@ class Parser {
         if (current().type == TokenType::Name) {
           a->name = current().value;
         } else if (current().type == TokenType::Integer) {
-          // `x.0` is x[0] when x has no attribute "0", which no Python object has. Python's ints are
-          // unbounded: a number past int64 indexes nothing, so the lookup is undefined as in Jinja2.
+          // `x.0` is x[0] when x has no attribute "0", which no Python object has.
           a->kind = ExprKind::Item;
           a->right = node(ExprKind::Literal);
-          int64_t index = std::numeric_limits<int64_t>::max();
-          std::from_chars(current().value.data(), current().value.data() + current().value.size(), index);
-          a->right->value = Value::integer(index);
+          a->right->value = Value::index_from_digits(current().value);
         } else {
           fail(fmt::format("expected an attribute name, got {}", describe(current())));
         }

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <limits>
 
 #include "chat/jinja/template_error.hpp"
 
@@ -30,6 +32,11 @@ Value Value::integer(int64_t i) {
   v.kind_ = Kind::Int;
   v.i_ = i;
   return v;
+}
+Value Value::index_from_digits(std::string_view digits) {
+  int64_t index = std::numeric_limits<int64_t>::max();
+  std::from_chars(digits.data(), digits.data() + digits.size(), index);  // leaves it unchanged on overflow
+  return integer(index);
 }
 Value Value::number(double f) {
   Value v;

@@ -46,6 +46,9 @@ class Value {
   static Value none();
   static Value boolean(bool b);
   static Value integer(int64_t i);
+  // A run of decimal digits used as an index (`x.0`, attribute='items.0'). Python's ints are unbounded:
+  // a number past int64 becomes an index no list or dict holds, so the lookup is undefined as in Jinja2.
+  static Value index_from_digits(std::string_view digits);
   static Value number(double f);
   static Value string(std::string s);
   // markupsafe's Markup: what `|safe` and `|escape` return. Adding a plain string to one escapes the
