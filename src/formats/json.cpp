@@ -30,10 +30,14 @@ Json parse_json(std::string_view text, const std::string& origin) {
     fail("{}:{}:{}: invalid JSON: {}", origin, line, column, reason);
   } catch (const nlohmann::json::exception& e) {
     // Not a syntax error but a value nlohmann cannot hold, e.g. an integer beyond 64 bits.
-    std::string reason = e.what();
-    if (const auto pos = reason.find("] "); pos != std::string::npos) reason = reason.substr(pos + 2);
-    fail("{}: invalid JSON: {}", origin, reason);
+    fail("{}: invalid JSON: {}", origin, json_exception_reason(e));
   }
+}
+
+std::string json_exception_reason(const nlohmann::json::exception& e) {
+  std::string reason = e.what();
+  if (const auto pos = reason.find("] "); pos != std::string::npos) reason = reason.substr(pos + 2);
+  return reason;
 }
 
 Json read_json_file(const std::filesystem::path& path) { return parse_json(read_file(path), path.string()); }

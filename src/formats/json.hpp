@@ -15,6 +15,9 @@ using Json = nlohmann::ordered_json;
 // Parses `text`; `origin` names it in errors ("config.json"). Errors give line:column.
 Json parse_json(std::string_view text, const std::string& origin);
 Json read_json_file(const std::filesystem::path& path);
+// nlohmann's message without its "[json.exception.out_of_range.406] " tag, e.g. "number overflow
+// parsing '1e99999'": for errors that are not syntax errors (a value nlohmann cannot hold).
+std::string json_exception_reason(const nlohmann::json::exception& e);
 // Dumps as Python's json.dumps(ensure_ascii=False) does with the default separators (", ", ": ").
 std::string python_json_dumps(const Json& value);
 

@@ -17,9 +17,7 @@ ChatExample parse_line(std::string_view line, const std::string& where) {
     fail("{}:{}: invalid JSON", where, e.byte);
   } catch (const Json::exception& e) {
     // Valid syntax holding a value nlohmann cannot store, e.g. an integer beyond 64 bits.
-    std::string reason = e.what();
-    if (const auto pos = reason.find("] "); pos != std::string::npos) reason = reason.substr(pos + 2);
-    fail("{}: invalid JSON: {}", where, reason);
+    fail("{}: invalid JSON: {}", where, json_exception_reason(e));
   }
   if (!json.is_object()) fail("{}: expected an object with \"messages\", got {}", where, json.type_name());
   for (const auto& [key, value] : json.items())
