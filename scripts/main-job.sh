@@ -7,7 +7,8 @@
 #   runs/main-job/train/      the LoRA adapter (PEFT format), checkpoints, metrics.jsonl, loss.svg,
 #                             train_config.yaml
 #   runs/main-job/merged/     the base model with the adapter merged in (when `slmtune merge` exists)
-#   runs/main-job/eval.txt    the metrics table on examples/maritime/data/test.csv (eval.json: the same as JSON)
+#   runs/main-job/eval.txt    the metrics table on examples/maritime/data/test.csv (eval.json: the same as JSON;
+#                             predictions.jsonl: every row's output, score and wrong arguments)
 #   runs/main-job/assist.txt  example conversations: a crew message → the calls → the radio message
 #
 # RUN_DIR=... picks another run directory, BUILD_DIR=... another build directory, THREADS=N the
@@ -32,9 +33,8 @@ $slmtune train "$maritime/train.yaml" --set output_dir="$run/train"
 
 echo "== evaluating on the held-out test split ($maritime/data/test.csv)"
 $slmtune eval --model "$model" --adapter "$run/train" --data "$maritime/data/test.csv" \
-  --system-file "$maritime/system_prompt.txt" --prompt-format functional_tokens | tee "$run/eval.txt"
-$slmtune -q eval --model "$model" --adapter "$run/train" --data "$maritime/data/test.csv" \
-  --system-file "$maritime/system_prompt.txt" --prompt-format functional_tokens --json > "$run/eval.json"
+  --system-file "$maritime/system_prompt.txt" --prompt-format functional_tokens \
+  --json-out "$run/eval.json" --predictions "$run/predictions.jsonl" | tee "$run/eval.txt"
 
 echo "== the assistant"
 while IFS='|' read -r gps message; do

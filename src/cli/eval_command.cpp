@@ -1,8 +1,9 @@
 // `slmtune eval --model M [--adapter A] --data FILE`: greedy generation for every row of a
 // function-calling dataset (the article's CSV or chat JSONL) and the scores of issue 7: exact match,
 // name and argument accuracy, JSON validity, no-call accuracy, a confusion table of emergency_type,
-// latency and prompt length. A table on stdout, or with --json one JSON object; --predictions writes
-// every row's output and score as JSONL.
+// latency and prompt length. A table on stdout, or with --json one JSON object; --json-out writes that
+// object to a file next to the table (one generation pass for both); --predictions writes every row's
+// output and score as JSONL.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -27,6 +28,7 @@ struct EvalCliOptions {
   std::string confusion_argument = "emergency_type";
   int64_t max_new_tokens = 256;
   bool json = false;
+  std::string json_out;     // the --json object, written to this file as well
   std::string predictions;  // a JSONL file: one record per row
 };
 
@@ -91,15 +93,16 @@ void run_eval(const EvalCliOptions& o) {
         progress.update(so_far.n, fmt::format("exact_match {:.3f}", so_far.exact_match.fraction()));
       });
   progress.finish();
+  Json out = eval::metrics_to_json(metrics);
+  out["prompt_format"] = data::prompt_format_name(format);
+  out["data"] = o.data;
+  out["model"] = o.source.model.string();
+  out["adapter"] = o.source.adapter.empty() ? Json(nullptr) : Json(o.source.adapter.string());
   // Written once the run is complete, so an interrupted run leaves no partial file.
   if (!o.predictions.empty()) write_file_atomically(o.predictions, predictions);
+  if (!o.json_out.empty()) write_file_atomically(o.json_out, out.dump() + "\n");
 
   if (o.json) {
-    Json out = eval::metrics_to_json(metrics);
-    out["prompt_format"] = data::prompt_format_name(format);
-    out["data"] = o.data;
-    out["model"] = o.source.model.string();
-    out["adapter"] = o.source.adapter.empty() ? Json(nullptr) : Json(o.source.adapter.string());
     fmt::print("{}\n", out.dump());
   } else {
     fmt::print("{}", eval::metrics_table(metrics));
@@ -124,6 +127,8 @@ const CommandRegistration registration(72, [](CLI::App& app) {
   cmd->add_option("--chat-template", o->source.chat_template, "Use a built-in template: chatml, llama-2, llama-3, phi-3, zephyr");
   cmd->add_option("--chat-template-file", o->source.chat_template_file, "Use the Jinja template in this file");
   cmd->add_flag("--json", o->json, "Print one JSON object instead of the table");
+  cmd->add_option("--json-out", o->json_out,
+                  "Also write that JSON object to this file (the table still goes to stdout: one run gives both)");
   cmd->add_option("--predictions", o->predictions,
                   "Also write one JSON line per row to this file: the query, expected calls, raw output, "
                   "parsed calls, exact_match, wrong arguments, cost (to see which rows fail and why)");

@@ -153,6 +153,27 @@ TEST_F(EvalCli, PredictionsFileHasOneRecordPerRowAgreeingWithTheCounts) {
   EXPECT_FALSE(std::filesystem::exists(failed));
 }
 
+TEST_F(EvalCli, JsonOutFileHoldsTheJsonObjectWhileTheTableGoesToStdout) {
+  TempDir out;
+  const auto path = out.path() / "eval.json";
+  const auto r = run_slmtune(base_args() + " --json-out " + shell_quote(path));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("exact_match"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("emergency_type confusion"), std::string::npos) << r.out;
+  const std::string written = slmtune::read_file(path);
+  EXPECT_EQ(written.find('\n'), written.size() - 1) << "expected exactly one line:\n" << written;
+  slmtune::Json from_file = slmtune::Json::parse(written);
+  slmtune::Json printed = parse_single_json(run_slmtune(base_args() + " --json"));
+  // Latency differs between runs; everything else is the same greedy run.
+  for (auto* j : {&from_file, &printed}) j->erase("latency_ms_per_query");
+  EXPECT_EQ(from_file, printed);
+
+  // A run that fails writes nothing.
+  const auto failed = out.path() / "failed.json";
+  expect_one_line_error(run_slmtune(base_args("", "0") + " --json-out " + shell_quote(failed)), "--max-new-tokens");
+  EXPECT_FALSE(std::filesystem::exists(failed));
+}
+
 TEST_F(EvalCli, TableOnStdoutWithoutJson) {
   const auto r = run_slmtune(base_args());
   ASSERT_EQ(r.exit_code, 0) << r.err;
