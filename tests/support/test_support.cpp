@@ -51,12 +51,12 @@ std::string slurp(const std::filesystem::path& path) {
 
 namespace {
 
-CommandResult run_slmtune_reading(const std::string& arguments, const std::string& stdin_path) {
+CommandResult run_reading(const std::string& command_line, const std::string& stdin_path) {
   TempDir scratch;
   const auto out_path = scratch / "stdout";
   const auto err_path = scratch / "stderr";
-  const std::string command = std::string("'") + SLMTUNE_BINARY + "' " + arguments + " >'" + out_path.string() +
-                              "' 2>'" + err_path.string() + "' <'" + stdin_path + "'";
+  const std::string command =
+      command_line + " >'" + out_path.string() + "' 2>'" + err_path.string() + "' <'" + stdin_path + "'";
   const int status = std::system(command.c_str());
   CommandResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -65,7 +65,13 @@ CommandResult run_slmtune_reading(const std::string& arguments, const std::strin
   return result;
 }
 
+CommandResult run_slmtune_reading(const std::string& arguments, const std::string& stdin_path) {
+  return run_reading(std::string("'") + SLMTUNE_BINARY + "' " + arguments, stdin_path);
+}
+
 }  // namespace
+
+CommandResult run_command(const std::string& command_line) { return run_reading(command_line, "/dev/null"); }
 
 CommandResult run_slmtune(const std::string& arguments) { return run_slmtune_reading(arguments, "/dev/null"); }
 

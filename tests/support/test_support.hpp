@@ -40,6 +40,9 @@ CommandResult run_slmtune(const std::string& arguments);
 // The same with `input` on its standard input (chat reads its turns there).
 CommandResult run_slmtune_with_input(const std::string& arguments, const std::string& input);
 
+// Runs any shell command line (e.g. one of the repository's Python scripts), stdin from /dev/null.
+CommandResult run_command(const std::string& command_line);
+
 // The contract of every bad input: exit status 1, nothing on stdout, and one line on stderr,
 // "error: …", that contains `fragment`.
 void expect_one_line_error(const CommandResult& result, const std::string& fragment);
