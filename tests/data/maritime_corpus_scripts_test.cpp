@@ -121,9 +121,9 @@ std::vector<std::string> split(const std::string& text, const std::string& separ
   return out;
 }
 
-// The text between `before` and the next `after`, from `from` on; npos-safe: empty when absent.
-std::string between(const std::string& text, const std::string& before, const std::string& after, size_t from = 0) {
-  const size_t start = text.find(before, from);
+// The text between the first `before` and the next `after`; empty when either is absent.
+std::string between(const std::string& text, const std::string& before, const std::string& after) {
+  const size_t start = text.find(before);
   if (start == std::string::npos) return "";
   const size_t end = text.find(after, start + before.size());
   return end == std::string::npos ? "" : text.substr(start + before.size(), end - start - before.size());
