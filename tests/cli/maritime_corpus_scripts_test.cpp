@@ -14,6 +14,7 @@
 #include "data/csv_writer.hpp"
 #include "data/dataset.hpp"
 #include "support/test_support.hpp"
+#include "train/pretrain_data.hpp"
 
 namespace slmtune::data {
 namespace {
@@ -112,15 +113,6 @@ TEST(MaritimeCorpusScripts, RandomPositionsRefusesALocationThatDoesNotCopyTheGps
   EXPECT_FALSE(std::filesystem::exists(dir / "bad.csv.tmp"));
 }
 
-std::vector<std::string> split(const std::string& text, const std::string& separator) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (size_t end; (end = text.find(separator, start)) != std::string::npos; start = end + separator.size())
-    out.push_back(text.substr(start, end - start));
-  out.push_back(text.substr(start));
-  return out;
-}
-
 // The text between the first `before` and the next `after`; empty when either is absent.
 std::string between(const std::string& text, const std::string& before, const std::string& after) {
   const size_t start = text.find(before);
@@ -138,7 +130,8 @@ TEST(MaritimeCorpusScripts, GenerateTextIsSeededAndTheStationReadsBackTheCallers
   const std::string text = read_file(dir / "a.txt");
   EXPECT_EQ(text, read_file(dir / "b.txt"));
   EXPECT_NE(text, read_file(dir / "c.txt"));
-  const auto documents = split(text, "\n<|endoftext|>\n");
+  // Documents as `slmtune pretrain` reads them.
+  const auto documents = train::split_documents(text, "<|endoftext|>");
   EXPECT_EQ(documents.size(), 120u);
 
   // A distress or urgency call gives its position once; when a station answers, it repeats it exactly
