@@ -21,7 +21,8 @@
 // (or configure with -DSLMTUNE_BENCH=ON and build the target transformer_bench). Run:
 //   build-transformer/transformer_bench [--shape smollm2-135m|qwen2.5-0.5b] [--mode lora|qlora|full|frozen]
 //       [--model DIR] [--seq 256] [--batch 4] [--steps 2] [--threads 2] [--recompute] [--rank 16] [--prompt] [--decode N]
-// Peak RSS is the process's, so run each mode as its own process.
+// Peak RSS is the process's, so run each mode as its own process. --decode also prints the read roofline:
+// the same weights read once with no arithmetic, right after decoding (see read_bandwidth_gbs).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -33,7 +34,9 @@
 #include <string>
 
 #include "core/parallel.hpp"
+#include "kernels/cpu_features.hpp"
 #include "kernels/matmul.hpp"
+#include "kernels/simd_math.hpp"
 #include "model/kv_cache.hpp"
 #include "model/presets.hpp"
 #include "model/random_init.hpp"
@@ -116,6 +119,45 @@ std::shared_ptr<ModelWeights> random_weights(const ModelConfig& config) {
         return t;
       },
       "random " + config.architecture));
+}
+
+// The roofline of decoding on this machine, measured now: the same weight matrices, read once each
+// with the same threads and the same split into row runs, summed with no other work. Decoding can be
+// no faster than this; its tokens/s times the bytes per token, over this, is how much of the memory
+// bus it uses (the bus is shared with the rest of the host, so measure it in the same run).
+SLMTUNE_TARGET_AVX2 float sum_rows_avx2(const float* w, int64_t count) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  int64_t i = 0;
+  for (; i + 32 <= count; i += 32) {
+    a0 = _mm256_add_ps(a0, _mm256_loadu_ps(w + i));
+    a1 = _mm256_add_ps(a1, _mm256_loadu_ps(w + i + 8));
+    a2 = _mm256_add_ps(a2, _mm256_loadu_ps(w + i + 16));
+    a3 = _mm256_add_ps(a3, _mm256_loadu_ps(w + i + 24));
+  }
+  float sum = kernels::simd::horizontal_sum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+  for (; i < count; ++i) sum += w[i];
+  return sum;
+}
+
+// Best of three passes over `matrices` (f32 [rows, cols]), in GB/s; 0 without AVX2.
+double read_bandwidth_gbs(const std::vector<kernels::WeightMatrix>& matrices) {
+  if (!kernels::use_avx2()) return 0.0;
+  double bytes = 0.0, best = 1e30;
+  for (const auto& m : matrices) bytes += static_cast<double>(m.rows * m.cols) * 4.0;
+  volatile float sink = 0.0f;  // a use of each sum that the compiler cannot drop
+  for (int pass = 0; pass < 3; ++pass) {
+    const auto start = std::chrono::steady_clock::now();
+    for (const auto& m : matrices) {
+      const float* w = static_cast<const float*>(m.data);
+      const int64_t grain = std::max<int64_t>(1, (16 * 1024) / m.cols);  // as gemv_f32 splits rows
+      parallel_for(m.rows, grain, [&](int64_t first, int64_t last) {
+        const float s = sum_rows_avx2(w + first * m.cols, (last - first) * m.cols);
+        if (s == 12345.678f) sink = s;
+      });
+    }
+    best = std::min(best, seconds_since(start));
+  }
+  return bytes / best / 1e9;
 }
 
 }  // namespace
@@ -274,15 +316,18 @@ int main(int argc, char** argv) {
   // Decoding is bound by memory bandwidth: every new token streams every weight matrix once (the
   // embedding contributes one row, a tied lm_head the whole matrix), so report the weight bytes
   // streamed per second next to tokens/s.
-  double decode_tps = 0.0, decode_gbs = 0.0;
+  double decode_tps = 0.0, decode_gbs = 0.0, read_gbs = 0.0;
   if (decode_tokens > 0) {
     Transformer plain(weights);
     double bytes_per_token = 0.0;
+    std::vector<kernels::WeightMatrix> streamed;  // what a token reads in full (f32 weights only)
     for (const auto& entry : weights->entries()) {
       if (entry.spec.shape.size() != 2) continue;
       const bool embedding = entry.spec.hf_name == "model.embed_tokens.weight";
       const double bytes = static_cast<double>(entry.spec.shape[0] * entry.spec.shape[1]) * 4.0;  // f32 compute copy
       bytes_per_token += embedding ? (weights->config().tie_word_embeddings ? bytes : bytes / static_cast<double>(entry.spec.shape[0])) : bytes;
+      if ((!embedding || weights->config().tie_word_embeddings) && !entry.nf4 && entry.tensor.dtype() == DType::F32)
+        streamed.push_back(entry.matrix());
     }
     const std::vector<int32_t> prompt_ids(batch.input_ids.begin(), batch.input_ids.begin() + seq);
     double decode_best = 1e30;
@@ -301,13 +346,19 @@ int main(int argc, char** argv) {
     decode_gbs = decode_tps * bytes_per_token / 1e9;
     std::printf("decode (batch 1, KV cache, after a %lld-token prompt, %lld tokens): %.1f tokens/s, %.1f GB/s of weights\n",
                 static_cast<long long>(seq), static_cast<long long>(decode_tokens), decode_tps, decode_gbs);
+    read_gbs = read_bandwidth_gbs(streamed);
+    if (read_gbs > 0.0)
+      std::printf("roofline: reading the same f32 weights with no arithmetic ran at %.1f GB/s (%.1f tokens/s at most); "
+                  "decode used %.0f%% of it\n",
+                  read_gbs, read_gbs * 1e9 / bytes_per_token, 100.0 * decode_gbs / read_gbs);
   }
   std::printf("RESULT {\"shape\": \"%s\", \"mode\": \"%s\", \"recompute\": %s, \"train_tokens_per_s\": %.2f, "
               "\"s_per_step\": %.3f, \"tokens_per_cpu_s\": %.2f, \"prompt_tokens_per_s\": %.2f, "
-              "\"decode_tokens_per_s\": %.2f, \"decode_weight_gb_per_s\": %.2f, \"peak_rss_gb\": %.3f}\n",
+              "\"decode_tokens_per_s\": %.2f, \"decode_weight_gb_per_s\": %.2f, \"read_roofline_gb_per_s\": %.2f, "
+              "\"peak_rss_gb\": %.3f}\n",
               shape.c_str(), mode.c_str(), recompute ? "true" : "false", train_tps,
               steps > 0 ? total / static_cast<double>(steps) : 0.0,
               total_cpu > 0 ? tokens * static_cast<double>(steps) / total_cpu : 0.0, prompt_tps, decode_tps, decode_gbs,
-              train_rss);
+              read_gbs, train_rss);
   return 0;
 }
