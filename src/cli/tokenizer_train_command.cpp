@@ -16,6 +16,7 @@ struct TrainOptions {
   std::vector<std::string> specials;
   uint64_t min_frequency = 2;
   bool split_digits = false;
+  std::string pattern;
   std::string output = "tokenizer.json";
   std::vector<std::string> files;
 };
@@ -32,6 +33,11 @@ const CommandRegistration registration(25, [](CLI::App& app) {
   train->add_flag("--split-digits", options->split_digits,
                   "Give every digit its own token (HF's Digits pre-tokenizer): numbers are then copied digit by digit, "
                   "which a small model learns far more easily than one token per number");
+  train->add_option("--pattern", options->pattern,
+                    "A regular expression (PCRE, \\p{L}/\\p{N} classes) whose matches are the words merges stay inside, "
+                    "instead of GPT-2's; written as HF's Split pre-tokenizer, the way Llama-3 and Qwen2 tokenizers are. "
+                    "Example: keep a hemisphere letter with its number (\"41.6259S\" -> \"41\" \".\" \"6259S\"): "
+                    "--pattern \"'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+(?:'?[NSEW](?!\\p{L}))?| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+\"");
   train->add_option("-o,--output", options->output, "Where to write the tokenizer.json")->capture_default_str();
   train->add_option("FILES", options->files, "Training text files")->required();
   train->callback([options] {
@@ -46,6 +52,7 @@ const CommandRegistration registration(25, [](CLI::App& app) {
     trainer.special_tokens = options->specials;
     trainer.min_frequency = options->min_frequency;
     trainer.split_digits = options->split_digits;
+    trainer.pattern = options->pattern;
     const auto trained = tokenizer::train_byte_level_bpe(texts, trainer);
     if (trained.tokens.size() < options->vocab_size)
       log::warn("stopped at {} tokens: no pair left with at least {} occurrences", trained.tokens.size(), options->min_frequency);

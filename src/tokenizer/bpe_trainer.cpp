@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "tokenizer/byte_level.hpp"
 #include "tokenizer/pre_tokenizers.hpp"
+#include "tokenizer/regex.hpp"
 #include "tokenizer/utf8.hpp"
 
 namespace slmtune::tokenizer {
@@ -34,11 +35,16 @@ struct Candidate {
 
 // The pre-tokenizer the trainer counts words with and the written tokenizer.json names: one
 // definition, so what was learnt and what encodes can never disagree.
-JsonValue pre_tokenizer_spec(bool split_digits) {
-  const JsonValue byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}};
-  if (!split_digits) return byte_level;
-  const JsonValue digits = {{"type", "Digits"}, {"individual_digits", true}};
-  return {{"type", "Sequence"}, {"pretokenizers", JsonValue::array({digits, byte_level})}};
+JsonValue pre_tokenizer_spec(bool split_digits, const std::string& pattern) {
+  const JsonValue byte_level = {
+      {"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", pattern.empty()}};
+  JsonValue steps = JsonValue::array();
+  if (split_digits) steps.push_back({{"type", "Digits"}, {"individual_digits", true}});
+  if (!pattern.empty())
+    steps.push_back({{"type", "Split"}, {"pattern", {{"Regex", pattern}}}, {"behavior", "Isolated"}, {"invert", false}});
+  if (steps.empty()) return byte_level;
+  steps.push_back(byte_level);
+  return {{"type", "Sequence"}, {"pretokenizers", steps}};
 }
 
 }  // namespace
@@ -47,6 +53,7 @@ TrainedBpe train_byte_level_bpe(const std::vector<std::string>& texts, const Bpe
   TrainedBpe result;
   result.special_tokens = options.special_tokens;
   result.split_digits = options.split_digits;
+  result.pattern = options.pattern;
   std::unordered_map<std::string, int32_t> ids;
   const auto add_token = [&](const std::string& token) {
     if (ids.count(token)) return;
@@ -62,8 +69,9 @@ TrainedBpe train_byte_level_bpe(const std::vector<std::string>& texts, const Bpe
     fail("tokenizer train: --vocab-size {} is smaller than the {} special and byte tokens it must hold", options.vocab_size,
          result.tokens.size());
 
+  if (!options.pattern.empty()) Regex(options.pattern, "tokenizer train: --pattern");  // its own error first
   // Count pre-tokenized words (byte-level strings) over all texts.
-  const auto pre = make_pre_tokenizer(pre_tokenizer_spec(options.split_digits), "tokenizer train: pre_tokenizer");
+  const auto pre = make_pre_tokenizer(pre_tokenizer_spec(options.split_digits, options.pattern), "tokenizer train: pre_tokenizer");
   std::unordered_map<std::string, uint64_t> counts;
   for (const auto& text : texts) {
     const std::string valid = sanitize_utf8(text);
@@ -171,7 +179,7 @@ JsonValue TrainedBpe::to_tokenizer_json() const {
           {"padding", nullptr},
           {"added_tokens", added},
           {"normalizer", nullptr},
-          {"pre_tokenizer", pre_tokenizer_spec(split_digits)},
+          {"pre_tokenizer", pre_tokenizer_spec(split_digits, pattern)},
           {"post_processor", byte_level},
           {"decoder", byte_level},
           {"model",

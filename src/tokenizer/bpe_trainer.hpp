@@ -19,6 +19,12 @@ struct BpeTrainerOptions {
   // individual_digits, as SmolLM's and StarCoder's tokenizers do): no token then holds a number, so
   // a model copies "41.6259S" digit by digit instead of having to learn a copy for every number token.
   bool split_digits = false;
+  // A regular expression whose matches are the words, in place of GPT-2's (HF's Split pre-tokenizer
+  // with behavior Isolated, then ByteLevel without its own regex: the form Llama-3's and Qwen2's
+  // tokenizer.json use). Empty = GPT-2's pattern. A domain may want other words than GPT-2's, e.g. a
+  // hemisphere letter kept with the digit before it ("9761E" → "976" "1E"), so that a model copying
+  // the number's tokens copies the letter with them.
+  std::string pattern;
 };
 
 struct TrainedBpe {
@@ -26,12 +32,13 @@ struct TrainedBpe {
   std::vector<std::pair<std::string, std::string>> merges;  // in rank order
   std::vector<std::string> special_tokens;
   bool split_digits = false;
+  std::string pattern;
   // A complete tokenizer.json that load_tokenizer_json reads back.
   JsonValue to_tokenizer_json() const;
 };
 
-// `texts` are documents; each is split with GPT-2's pattern (after the digits, with split_digits)
-// before counting.
+// `texts` are documents; each is split with GPT-2's pattern or `pattern` (after the digits, with
+// split_digits) before counting.
 TrainedBpe train_byte_level_bpe(const std::vector<std::string>& texts, const BpeTrainerOptions& options);
 
 }  // namespace slmtune::tokenizer

@@ -94,6 +94,10 @@ TEST(TokenizerTrainCli, TrainsAndTheResultTokenizes) {
   EXPECT_EQ(back.out, "the\n");
   expect_one_line_error(run_slmtune("tokenizer train --vocab-size 10 -o " + shell_quote(dir / "t.json") + " " + shell_quote(dir / "a.txt")),
                         "vocab-size");
+  const auto bad_pattern = run_slmtune("tokenizer train --vocab-size 300 --pattern '(x' -o " + shell_quote(dir / "p.json") +
+                                       " " + shell_quote(dir / "a.txt"));
+  expect_one_line_error(bad_pattern, "tokenizer train: --pattern: regex \"(x\" rejected by PCRE2 at offset 2");
+  EXPECT_FALSE(std::filesystem::exists(dir / "p.json"));
 }
 
 }  // namespace

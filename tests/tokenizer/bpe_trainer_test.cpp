@@ -95,6 +95,61 @@ TEST(BpeTrainer, SplitDigitsKeepsEveryDigitItsOwnToken) {
                           [](const auto& merge) { return merge.first == "4" && merge.second == "1"; }));
 }
 
+bool merges_digit_and_letter(const tokenizer::TrainedBpe& trained) {
+  return std::any_of(trained.merges.begin(), trained.merges.end(), [](const auto& merge) {
+    const std::string merged = merge.first + merge.second;
+    return merged.find_first_of("0123456789") != std::string::npos && merged.find_first_of("NSEW") != std::string::npos;
+  });
+}
+
+TEST(BpeTrainer, PatternChoosesTheWordsAndIsWrittenAsHfSplit) {
+  // GPT-2's pattern with a hemisphere letter kept with the number before it.
+  const std::string pattern =
+      R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+(?:'?[NSEW](?!\p{L}))?| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+  const std::string positions = "41.6259S, 12.5405W and 41.6259S, 12.5405W; 57°18.4'S 10°35.3'W and 57°18.4'S at Sea";
+  tokenizer::BpeTrainerOptions options;
+  options.vocab_size = 400;
+  options.min_frequency = 1;
+  // GPT-2's pattern never lets a digit and a letter share a word, so no merge joins them.
+  EXPECT_FALSE(merges_digit_and_letter(tokenizer::train_byte_level_bpe({positions, positions}, options)));
+  options.pattern = pattern;
+  const auto trained = tokenizer::train_byte_level_bpe({positions, positions}, options);
+  EXPECT_TRUE(merges_digit_and_letter(trained));
+
+  // Written as Llama-3's and Qwen2's tokenizer.json are: Split(Regex, Isolated), then a ByteLevel
+  // that maps bytes without splitting again.
+  const auto json = trained.to_tokenizer_json();
+  const auto& steps = json["pre_tokenizer"]["pretokenizers"];
+  ASSERT_EQ(steps.size(), 2u);
+  EXPECT_EQ(steps[0]["type"], "Split");
+  EXPECT_EQ(steps[0]["pattern"]["Regex"], pattern);
+  EXPECT_EQ(steps[0]["behavior"], "Isolated");
+  EXPECT_EQ(steps[1]["type"], "ByteLevel");
+  EXPECT_EQ(steps[1]["use_regex"], false);
+  TempDir dir;
+  write_text(dir / "tokenizer.json", json.dump());
+  const auto tok = tokenizer::Tokenizer::load(dir / "tokenizer.json");
+  EXPECT_EQ(tok.decode(tok.encode(positions)), positions);
+  std::vector<std::string> pieces;
+  for (const auto id : tok.encode("41.6259S, 12.5405W"))
+    pieces.push_back(tok.decode(std::span<const tokenizer::TokenId>(&id, 1)));
+  EXPECT_EQ(pieces.back(), "5405W") << "the letter ends the number's token";
+  EXPECT_NE(std::find(pieces.begin(), pieces.end(), "6259S"), pieces.end());
+  // A letter that starts a word stays with the word ("5405West": "5405" and "West").
+  for (const auto id : tok.encode("12.5405West")) {
+    const std::string piece = tok.decode(std::span<const tokenizer::TokenId>(&id, 1));
+    EXPECT_FALSE(piece.find_first_of("0123456789") != std::string::npos && piece.find('W') != std::string::npos) << piece;
+  }
+
+  options.pattern = "(unclosed";
+  try {
+    tokenizer::train_byte_level_bpe({positions}, options);
+    ADD_FAILURE() << "an invalid pattern was accepted";
+  } catch (const slmtune::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--pattern"), std::string::npos) << e.what();
+  }
+}
+
 TEST(BpeTrainer, RejectsTooSmallVocabulary) {
   tokenizer::BpeTrainerOptions options;
   options.vocab_size = 100;
