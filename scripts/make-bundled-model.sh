@@ -3,7 +3,10 @@
 # corpus (templated maritime radio/boating text + the assistant's synthetic conversations, deduplicated
 # against the maritime validation and test splits, each given a random position of its own), trains a
 # byte-level BPE tokenizer on it (the functional tokens of the two maritime functions reserved; numbers
-# stay whole tokens: --split-digits made this 4-layer model copy positions far worse), and pretrains a
+# stay whole tokens: --split-digits made this 4-layer model copy positions far worse; a hemisphere
+# letter is kept with the digit before it, "87.9761E" -> "8" "7" "." "9" "76" "1E", so that copying
+# the number's tokens copies the letter: with GPT-2's split the model never learnt to copy the
+# longitude's letter, models/maritime-lm/README.md), and pretrains a
 # small Llama-architecture model from a seeded random init with `slmtune pretrain`, the conversations
 # written in the functional-token format the main job fine-tunes in.
 #
@@ -49,7 +52,7 @@ python3 "$corpus/tokenizer_text.py" --system "$maritime/system_prompt.txt" --out
 # Special tokens are reserved, not learnt: keep their spellings out of the merge statistics.
 sed -E 's/<\|endoftext\|>|<\|im_start\|>|<\|im_end\|>|<tool_call>|<\/tool_call>|<fn_[a-z_]+>/\n/g' \
   "$work/text.txt" "$work/chats.txt" > "$work/tokenizer-text.txt"
-"$slmtune" tokenizer train --vocab-size 2048 --special '<|endoftext|>' --special '<|im_start|>' \
+"$slmtune" tokenizer train --vocab-size 2048 --pattern "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+(?=\\p{N}'?[NSEW](?!\\p{L}))|\\p{N}'?[NSEW](?!\\p{L})| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+" --special '<|endoftext|>' --special '<|im_start|>' \
   --special '<|im_end|>' --special '<|pad|>' --special '<tool_call>' --special '</tool_call>' \
   --special '<fn_categorize_emergency>' --special '<fn_broadcast_emergency_message>' \
   -o "$work/tokenizer/tokenizer.json" "$work/tokenizer-text.txt"
