@@ -31,8 +31,8 @@ const CommandRegistration registration(25, [](CLI::App& app) {
   train->add_option("--special", options->specials, "A special token to reserve (repeatable); they get the first ids");
   train->add_option("--min-frequency", options->min_frequency, "Never merge pairs seen fewer times")->capture_default_str();
   train->add_flag("--split-digits", options->split_digits,
-                  "Give every digit its own token (HF's Digits pre-tokenizer): numbers are then copied digit by digit, "
-                  "which a small model learns far more easily than one token per number");
+                  "Give every digit its own token (HF's Digits pre-tokenizer, as SmolLM's tokenizer does): a model then "
+                  "reads and copies numbers digit by digit (the bundled 4-layer model copied positions worse this way)");
   train->add_option("--pattern", options->pattern,
                     "A regular expression (PCRE, \\p{L}/\\p{N} classes) whose matches are the words merges stay inside, "
                     "instead of GPT-2's; written as HF's Split pre-tokenizer, the way Llama-3 and Qwen2 tokenizers are. "
