@@ -7,18 +7,25 @@ not copy the longitude's hemisphere letter.
     /usr/bin/python3 models/maritime-lm/attention_probe.py models/maritime-lm --ids "$ids" --top 3
 
 prints the last position's top logits and, for every layer and head, the prompt positions that head
-attends to most (with the token there), as JSON with --json. It follows transformers' LlamaForCausalLM
-(rotate-half RoPE, RMSNorm, grouped-query attention, SwiGLU, tied or untied lm_head) in float64, from
-the safetensors file as stored (f32, bf16 or f16), so its logits are an independent check of slmtune's.
-Needs Debian's python3-torch; reads nothing but the model directory.
+attends to most (with the token there), as JSON with --json. The forward is tests/golden/make_goldens.py's
+re-implementation of transformers' LlamaForCausalLM (rotate-half RoPE, RMSNorm, grouped-query
+attention, SwiGLU, tied or untied lm_head), run on the weights of the safetensors file as stored (f32,
+bf16 or f16) widened to float64, so its logits are an independent check of slmtune's. Needs Debian's
+python3-torch; reads nothing but the model directory.
 """
 import argparse
 import json
+import os
 import struct
 import sys
 
 import numpy as np
 import torch
+
+# The forward is tests/golden/make_goldens.py's, the PyTorch reference of the Hugging Face modeling
+# equations that the C++ transformer's golden tests are made from.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tests/golden"))
+import make_goldens  # noqa: E402
 
 
 def fail(message):
@@ -54,53 +61,12 @@ def load_safetensors(path):
     return tensors
 
 
-def rotate_half(x):
-    half = x.shape[-1] // 2
-    return torch.cat([-x[..., half:], x[..., :half]], -1)
-
-
 def forward(config, weights, ids):
     """Logits of the last position and each layer's attention rows of the last position [heads, T]."""
-    hidden, heads = config["hidden_size"], config["num_attention_heads"]
-    kv_heads = config.get("num_key_value_heads", heads)
-    head_dim = config.get("head_dim", hidden // heads)
-    eps = config.get("rms_norm_eps", 1e-6)
-    steps = len(ids)
-
-    def rms_norm(x, weight):
-        return x * torch.rsqrt((x * x).mean(-1, keepdim=True) + eps) * weight
-
-    inverse = 1.0 / (config.get("rope_theta", 10000.0) ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim))
-    angles = torch.outer(torch.arange(steps, dtype=torch.float64), inverse)
-    angles = torch.cat([angles, angles], -1)
-    cos, sin = angles.cos(), angles.sin()
-    causal = torch.triu(torch.ones(steps, steps, dtype=torch.bool), 1)
-
-    x = weights["model.embed_tokens.weight"][ids]
-    attention = []
-    for layer in range(config["num_hidden_layers"]):
-        p = f"model.layers.{layer}."
-        h = rms_norm(x, weights[p + "input_layernorm.weight"])
-
-        def project(name, count):
-            y = h @ weights[p + f"self_attn.{name}.weight"].T
-            if p + f"self_attn.{name}.bias" in weights:
-                y = y + weights[p + f"self_attn.{name}.bias"]
-            return y.view(steps, count, head_dim).transpose(0, 1)
-
-        q, k, v = project("q_proj", heads), project("k_proj", kv_heads), project("v_proj", kv_heads)
-        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
-        k, v = k.repeat_interleave(heads // kv_heads, 0), v.repeat_interleave(heads // kv_heads, 0)
-        scores = (q @ k.transpose(1, 2) / head_dim ** 0.5).masked_fill(causal, float("-inf"))
-        probabilities = scores.softmax(-1)
-        attention.append(probabilities[:, -1, :])
-        x = x + (probabilities @ v).transpose(0, 1).reshape(steps, heads * head_dim) @ weights[p + "self_attn.o_proj.weight"].T
-        h = rms_norm(x, weights[p + "post_attention_layernorm.weight"])
-        gate = torch.nn.functional.silu(h @ weights[p + "mlp.gate_proj.weight"].T)
-        x = x + (gate * (h @ weights[p + "mlp.up_proj.weight"].T)) @ weights[p + "mlp.down_proj.weight"].T
-    x = rms_norm(x, weights["model.norm.weight"])
-    head = weights.get("lm_head.weight", weights["model.embed_tokens.weight"])
-    return x[-1] @ head.T, attention
+    input_ids = torch.tensor([ids])
+    rows = []
+    logits, _ = make_goldens.forward(config, weights, input_ids, torch.ones_like(input_ids), input_ids, {}, rows)
+    return logits[0, -1], [layer[0, :, -1, :] for layer in rows]
 
 
 def main():

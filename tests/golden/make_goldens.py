@@ -213,7 +213,10 @@ def apply_rope(x, cos, sin):
 
 # ---- the model ----
 
-def forward(cfg, w, input_ids, attention_mask, labels, watch):
+def forward(cfg, w, input_ids, attention_mask, labels, watch, attention_rows=None):
+    """Logits and loss; `watch` receives the input of every linear layer (gradients retained when the
+    weights require them), `attention_rows`, when a list, each layer's softmax probabilities [B, heads, T, T]
+    (models/maritime-lm/attention_probe.py reads them)."""
     fam = family(cfg)
     B, T = input_ids.shape
     h, heads, kv = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
@@ -235,7 +238,8 @@ def forward(cfg, w, input_ids, attention_mask, labels, watch):
         return torch.nn.functional.linear(x, w[name + ".weight"], w.get(name + ".bias"))
 
     def keep(t, name):
-        t.retain_grad()
+        if t.requires_grad:
+            t.retain_grad()
         watch[name] = t
         return t
 
@@ -257,7 +261,10 @@ def forward(cfg, w, input_ids, attention_mask, labels, watch):
         v = v.repeat_interleave(heads // kv, dim=1)
         scores = q @ k.transpose(2, 3) / math.sqrt(hd)
         scores = scores.masked_fill(~allowed, neg)
-        out = torch.softmax(scores, dim=-1) @ v
+        probabilities = torch.softmax(scores, dim=-1)
+        if attention_rows is not None:
+            attention_rows.append(probabilities)
+        out = probabilities @ v
         out = out.transpose(1, 2).reshape(B, T, heads * hd)
         o_name = "self_attn.dense" if fam == "phi" else "self_attn.o_proj"
         return linear(keep(out, p + o_name + ".input"), p + o_name)
