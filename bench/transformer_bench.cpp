@@ -149,8 +149,7 @@ double read_bandwidth_gbs(const std::vector<kernels::WeightMatrix>& matrices) {
     const auto start = std::chrono::steady_clock::now();
     for (const auto& m : matrices) {
       const float* w = static_cast<const float*>(m.data);
-      const int64_t grain = std::max<int64_t>(1, (16 * 1024) / m.cols);  // as gemv_f32 splits rows
-      parallel_for(m.rows, grain, [&](int64_t first, int64_t last) {
+      parallel_for(m.rows, kernels::gemv_row_grain(m.cols), [&](int64_t first, int64_t last) {
         const float s = sum_rows_avx2(w + first * m.cols, (last - first) * m.cols);
         if (s == 12345.678f) sink = s;
       });

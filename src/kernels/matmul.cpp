@@ -70,16 +70,14 @@ SLMTUNE_TARGET_AVX2 void dot_rows_avx2(float* y, const float* w, const float* x,
 }
 
 // One input row through f32 weights (bias already in y when `accumulate`): threads take contiguous
-// runs of rows of at least ~64 KiB of weights each, so a small projection is not split into chunks
-// that cost more to hand out than to read.
+// runs of at least gemv_row_grain(cols) rows.
 void gemv_f32(float* y, const float* w, const float* x, int64_t rows, int64_t cols, bool accumulate) {
   if (!use_avx2()) {
     cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(rows), static_cast<int>(cols), 1.0f, w,
                 static_cast<int>(cols), x, 1, accumulate ? 1.0f : 0.0f, y, 1);
     return;
   }
-  const int64_t grain = std::max<int64_t>(1, (16 * 1024) / cols);
-  parallel_for(rows, grain, [&](int64_t first, int64_t last) {
+  parallel_for(rows, gemv_row_grain(cols), [&](int64_t first, int64_t last) {
     dot_rows_avx2(y + first, w + first * cols, x, last - first, cols, accumulate);
   });
 }
@@ -158,6 +156,8 @@ void backward_input_expanded(float* dx, const float* dy, const WeightMatrix& w, 
 }
 
 }  // namespace
+
+int64_t gemv_row_grain(int64_t cols) { return std::max<int64_t>(1, (16 * 1024) / cols); }
 
 void expand_to_f32(const void* source, DType dtype, int64_t count, float* destination) {
   const auto* half = static_cast<const uint16_t*>(source);

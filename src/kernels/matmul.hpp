@@ -26,6 +26,11 @@ void linear_forward(float* y, const float* x, const WeightMatrix& weight, const 
 void linear_backward(float* dx, float* dweight, float* dbias, const float* dy, const float* x,
                      const WeightMatrix& weight, int64_t n);
 
+// The least rows per thread when one input row (decoding) runs through f32 weights with `cols`
+// columns: runs of at least ~64 KiB of weights, so a small projection is not split into chunks that
+// cost more to hand out than to read. bench/transformer_bench.cpp's read roofline splits alike.
+int64_t gemv_row_grain(int64_t cols);
+
 // Converts `count` values of an F32/BF16/F16 array to f32 (the tile expansion; AVX2 when available).
 void expand_to_f32(const void* source, DType dtype, int64_t count, float* destination);
 
