@@ -36,16 +36,23 @@ echo "== corpus"
 python3 "$corpus/generate_text.py" --seed 1 --documents "${TEXT_DOCUMENTS:-1000}" --out "$work/text.txt"
 # Several small synth runs rather than one large one: each run draws the cases evenly before any case
 # runs out of distinct queries, and the same query comes back with other positions in other runs.
+# No hand-written message enters the corpus: train.csv is what the main job fine-tunes on, the others
+# are held out.
+handwritten=("$maritime/data/train.csv" "$maritime/data/validation.csv" "$maritime/data/test.csv"
+             "$maritime/data/fresh.csv")
 chats=()
 for seed in $(seq 1 "${SYNTH_RUNS:-10}"); do
   "$slmtune" data synth "$corpus/chat.yaml" -n 560 --seed "$seed" --out "$work/synth-$seed.csv" \
-    --exclude "$maritime/data/validation.csv" --exclude "$maritime/data/test.csv"
+    "${handwritten[@]/#/--exclude=}"
   chats+=("$work/synth-$seed.csv")
 done
 # A position of its own for every conversation (none of the held-out splits'), so that copying the
 # position from the system message, not recalling one, is what the model learns.
 python3 "$corpus/random_positions.py" --seed 1 --exclude "$maritime/data/validation.csv" \
   --exclude "$maritime/data/test.csv" --exclude "$maritime/data/fresh.csv" "${chats[@]}"
+# About 40% of the messages as typed in a hurry (capitals, typos, repetition), none equal to a
+# hand-written one.
+python3 "$corpus/noisy_queries.py" --seed 1 "${handwritten[@]/#/--exclude=}" "${chats[@]}"
 
 echo "== tokenizer"
 python3 "$corpus/tokenizer_text.py" --system "$maritime/system_prompt.txt" --out "$work/chats.txt" "${chats[@]}"

@@ -2,9 +2,12 @@
 // run as scripts/make-bundled-model.sh runs them: random_positions.py must give every conversation a
 // position of its own while the `location` arguments keep copying the `gps` cell (or the corpus would
 // teach wrong calls), and generate_text.py must be seeded and have the station that answers a call
-// repeat the caller's position exactly (what teaches the model to copy one).
+// repeat the caller's position exactly (what teaches the model to copy one); noisy_queries.py must
+// rewrite only user messages, only as a hurried typist would, and never into a held-out message.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -111,6 +114,104 @@ TEST(MaritimeCorpusScripts, RandomPositionsRefusesALocationThatDoesNotCopyTheGps
       << r.err;
   EXPECT_EQ(read_file(dir / "bad.csv"), csv);
   EXPECT_FALSE(std::filesystem::exists(dir / "bad.csv.tmp"));
+}
+
+// The words of a message as `slmtune data synth` compares them (lower case, punctuation dropped).
+std::vector<std::string> words_of(const std::string& text) {
+  std::vector<std::string> words(1);
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c >= 0x80)
+      words.back().push_back(static_cast<char>(std::tolower(c)));
+    else if (!words.back().empty())
+      words.emplace_back();
+  }
+  if (words.back().empty()) words.pop_back();
+  return words;
+}
+
+// Levenshtein distance, with a swap of two neighbouring letters counting as one edit.
+size_t edits(const std::string& a, const std::string& b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i)
+    for (size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.size()][b.size()];
+}
+
+enum class Rewrite { None, SameWords, Typos, RepeatedWord, Other };
+
+// How `noisy` relates to `clean`: the same words (capitals, punctuation), one or two words each one
+// slip away, or one word said twice.
+Rewrite rewrite_of(const std::string& clean, const std::string& noisy) {
+  if (noisy == clean) return Rewrite::None;
+  const auto a = words_of(clean), b = words_of(noisy);
+  if (a == b) return Rewrite::SameWords;
+  if (a.size() == b.size()) {
+    size_t changed = 0;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (a[i] != b[i]) changed += edits(a[i], b[i]) == 1 ? 1 : 100;
+    return changed <= 2 ? Rewrite::Typos : Rewrite::Other;
+  }
+  for (size_t i = 0; i + 1 < b.size(); ++i)
+    if (b[i] == b[i + 1]) {
+      auto without = b;
+      without.erase(without.begin() + static_cast<std::ptrdiff_t>(i));
+      if (without == a) return Rewrite::RepeatedWord;
+    }
+  return Rewrite::Other;
+}
+
+TEST(MaritimeCorpusScripts, NoisyQueriesRewritesSomeMessagesAsTypedInAHurryAndNothingElse) {
+  TempDir dir;
+  const std::vector<std::string> queries = {"there is a fire in the galley, please help", "We are taking on water!",
+                                            "thanks, everyone is fine", "the engine stopped and won't restart"};
+  std::vector<Row> rows;
+  for (int i = 0; i < 300; ++i) {
+    const std::string& query = queries[static_cast<size_t>(i) % queries.size()];
+    rows.push_back({query, "42.3541N, 71.0654W", i % 4 == 2 ? "[]" : alert("42.3541N, 71.0654W", "Fire")});
+  }
+  const std::string original = csv_of(rows);
+  // The held-out message: its own spelling in capitals or without punctuation must never be written.
+  write_text(dir / "held_out.csv", csv_of({{"THERE IS A FIRE IN THE GALLEY PLEASE HELP", "1.0000N, 1.0000E", "[]"}}));
+  const std::string run = script("noisy_queries.py") + " --exclude " + shell_quote(dir / "held_out.csv");
+  for (const auto& [seed, file] : std::vector<std::pair<std::string, std::string>>{{"5", "a.csv"}, {"5", "b.csv"}, {"6", "c.csv"}}) {
+    write_text(dir / file, original);
+    const auto r = run_command(run + " --seed " + seed + " " + shell_quote(dir / file));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("of 300 messages rewritten"), std::string::npos) << r.out;
+  }
+  EXPECT_EQ(read_file(dir / "a.csv"), read_file(dir / "b.csv"));
+  EXPECT_NE(read_file(dir / "a.csv"), read_file(dir / "c.csv"));
+
+  const auto before = read_csv(original, "original");
+  const auto after = read_csv(read_file(dir / "a.csv"), "a.csv");
+  ASSERT_EQ(after.size(), before.size());
+  std::map<Rewrite, int> kinds;
+  int capitals = 0;
+  for (size_t i = 1; i < after.size(); ++i) {
+    const auto& was = before[i].cells;
+    const auto& now = after[i].cells;
+    ASSERT_EQ(now.size(), was.size());
+    SCOPED_TRACE(now[1]);
+    for (size_t c = 0; c < was.size(); ++c)
+      if (c != 1) EXPECT_EQ(now[c], was[c]);  // definitions, calls and position untouched
+    const Rewrite kind = rewrite_of(was[1], now[1]);
+    EXPECT_NE(kind, Rewrite::Other);
+    ++kinds[kind];
+    if (kind == Rewrite::SameWords && was[1] == queries[0]) ADD_FAILURE() << "a held-out message was written";
+    if (kind != Rewrite::None && now[1].find_first_of("abcdefghijklmnopqrstuvwxyz") == std::string::npos) ++capitals;
+  }
+  const int rewritten = 300 - kinds[Rewrite::None];
+  EXPECT_GE(rewritten, 90);   // about 40% of the messages
+  EXPECT_LE(rewritten, 165);
+  EXPECT_GT(kinds[Rewrite::SameWords], 20);
+  EXPECT_GT(kinds[Rewrite::Typos], 20);
+  EXPECT_GT(kinds[Rewrite::RepeatedWord], 0);
+  EXPECT_GT(capitals, 20);
 }
 
 // The text between the first `before` and the next `after`; empty when either is absent.
