@@ -15,11 +15,11 @@ message of an --exclude file (compared as `slmtune data synth` deduplicates: low
 keeps its template spelling, so the held-out splits stay unseen.
 """
 import argparse
-import csv
-import os
 import random
 import re
 import sys
+
+from synth_csv import read_rows, write_rows
 
 # Keys next to each other on a QWERTY keyboard, for slips of the finger.
 NEIGHBOURS = {
@@ -83,9 +83,7 @@ def noisy(query, rng):
 
 
 def rewrite(path, rng, excluded):
-    with open(path, encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        fields, rows = reader.fieldnames, list(reader)
+    fields, rows = read_rows(path)
     if not fields or "user_query" not in fields:
         sys.exit(f"error: {path}: expected a user_query column")
     changed = 0
@@ -94,12 +92,7 @@ def rewrite(path, rng, excluded):
         if query and query != row["user_query"] and dedup_key(query) not in excluded:
             row["user_query"] = query
             changed += 1
-    temporary = path + ".tmp"
-    with open(temporary, "w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields, quoting=csv.QUOTE_ALL, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(temporary, path)
+    write_rows(path, fields, rows)
     return changed, len(rows)
 
 
@@ -111,8 +104,7 @@ def main():
     args = parser.parse_args()
     excluded = set()
     for path in args.exclude:
-        with open(path, encoding="utf-8", newline="") as f:
-            excluded |= {dedup_key(row["user_query"]) for row in csv.DictReader(f)}
+        excluded |= {dedup_key(row["user_query"]) for row in read_rows(path)[1]}
     for index, path in enumerate(args.files):
         rng = random.Random(f"maritime-noise-{args.seed}-{index}")
         changed, total = rewrite(path, rng, excluded)

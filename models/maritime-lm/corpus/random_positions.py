@@ -13,7 +13,6 @@ Files are rewritten in place (through a temporary file). Positions of the --excl
 drawn, so the held-out splits' positions stay unseen.
 """
 import argparse
-import csv
 import json
 import os
 import random
@@ -21,17 +20,15 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../examples/maritime/data"))
 from positions import random_position  # noqa: E402
+from synth_csv import read_rows, write_rows  # noqa: E402
 
 
 def positions_of(path):
-    with open(path, encoding="utf-8", newline="") as f:
-        return {row["gps"] for row in csv.DictReader(f) if row.get("gps")}
+    return {row["gps"] for row in read_rows(path)[1] if row.get("gps")}
 
 
 def rewrite(path, rng, excluded):
-    with open(path, encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        fields, rows = reader.fieldnames, list(reader)
+    fields, rows = read_rows(path)
     if not fields or "gps" not in fields or "function_call" not in fields:
         sys.exit(f"error: {path}: expected the columns gps and function_call")
     for line, row in enumerate(rows, start=2):
@@ -47,12 +44,7 @@ def rewrite(path, rng, excluded):
                 arguments["location"] = position
         row["gps"] = position
         row["function_call"] = json.dumps(calls, ensure_ascii=False) if calls else row["function_call"]
-    temporary = path + ".tmp"
-    with open(temporary, "w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields, quoting=csv.QUOTE_ALL, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(temporary, path)
+    write_rows(path, fields, rows)
     return len(rows)
 
 
