@@ -20,6 +20,7 @@
 #include "data/synth.hpp"
 #include "support/test_support.hpp"
 #include "train/pretrain_data.hpp"
+#include "train/train_config.hpp"
 
 namespace slmtune::data {
 namespace {
@@ -126,17 +127,14 @@ std::vector<std::string> words_of(const std::string& text) {
   return words;
 }
 
-// Levenshtein distance, with a swap of two neighbouring letters counting as one edit.
-size_t edits(const std::string& a, const std::string& b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i)
-    for (size_t j = 1; j <= b.size(); ++j) {
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  return d[a.size()][b.size()];
+// One slip of the finger: a letter dropped, doubled or replaced (Levenshtein distance 1), or two
+// neighbouring letters swapped.
+bool one_slip(const std::string& a, const std::string& b) {
+  if (train::edit_distance(a, b) == 1) return true;
+  if (a.size() != b.size()) return false;
+  const auto [first, rest] = std::mismatch(a.begin(), a.end(), b.begin());
+  const size_t i = static_cast<size_t>(first - a.begin());
+  return i + 1 < a.size() && a[i] == b[i + 1] && a[i + 1] == b[i] && a.substr(i + 2) == b.substr(i + 2);
 }
 
 enum class Rewrite { None, SameWords, Typos, RepeatedWord, Other };
@@ -150,7 +148,7 @@ Rewrite rewrite_of(const std::string& clean, const std::string& noisy) {
   if (a.size() == b.size()) {
     size_t changed = 0;
     for (size_t i = 0; i < a.size(); ++i)
-      if (a[i] != b[i]) changed += edits(a[i], b[i]) == 1 ? 1 : 100;
+      if (a[i] != b[i]) changed += one_slip(a[i], b[i]) ? 1 : 100;
     return changed <= 2 ? Rewrite::Typos : Rewrite::Other;
   }
   for (size_t i = 0; i + 1 < b.size(); ++i)
