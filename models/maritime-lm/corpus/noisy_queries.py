@@ -30,7 +30,9 @@ NEIGHBOURS = {
 
 
 def dedup_key(query):
-    """The key of src/data/synth.cpp's dedup_key: lower-case runs of letters, digits and non-ASCII."""
+    """src/data/synth.cpp's dedup_key: runs of letters, digits and non-ASCII, lower-cased. That one
+    lowers ASCII only; lowering every letter here can only make more messages equal, so a rewrite is
+    refused at least wherever `data synth --exclude` would refuse it."""
     return " ".join(re.findall(r"[0-9a-z\x80-\U0010ffff]+", query.lower()))
 
 
