@@ -211,6 +211,19 @@ TEST(MaritimeCorpusScripts, NoisyQueriesRewritesSomeMessagesAsTypedInAHurryAndNo
   EXPECT_GT(capitals, 20);
 }
 
+TEST(MaritimeCorpusScripts, NoisyQueriesRefusesAFileWithoutUserMessagesAndLeavesIt) {
+  TempDir dir;
+  const std::string csv = csv_record({"function_definitions", "query", "function_call"}) +
+                          csv_record({"[]", "we are taking on water", "[]"});
+  write_text(dir / "bad.csv", csv);
+  const auto r = run_command(script("noisy_queries.py") + " --seed 1 " + shell_quote(dir / "bad.csv"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("bad.csv: expected a user_query column"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;  // one line
+  EXPECT_EQ(read_file(dir / "bad.csv"), csv);
+  EXPECT_FALSE(std::filesystem::exists(dir / "bad.csv.tmp"));
+}
+
 // The text between the first `before` and the next `after`; empty when either is absent.
 std::string between(const std::string& text, const std::string& before, const std::string& after) {
   const size_t start = text.find(before);
