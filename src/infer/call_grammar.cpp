@@ -1,0 +1,238 @@
+#include "infer/call_grammar.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.hpp"
+#include "tokenizer/tokenizer.hpp"
+
+namespace slmtune::infer {
+namespace {
+
+const std::string_view kFunctionalPrefix = "<fn_";
+const std::string_view kOpenTag = "<tool_call>";
+const std::string_view kCloseTag = "</tool_call>";
+
+bool is_whitespace(unsigned char byte) { return byte == ' ' || byte == '\t' || byte == '\n' || byte == '\r'; }
+
+// Follows `needle` through a stream of bytes; true when it has just been completed. Exact for
+// needles whose first byte does not recur in them (the tags here all start with their only '<').
+bool completes(size_t& matched, std::string_view needle, unsigned char byte) {
+  if (static_cast<char>(byte) == needle[matched]) ++matched;
+  else matched = static_cast<char>(byte) == needle[0] ? 1 : 0;
+  if (matched < needle.size()) return false;
+  matched = 0;
+  return true;
+}
+
+}  // namespace
+
+CallGrammar::CallGrammar(const std::vector<functions::FunctionDefinition>& functions, CallSyntax syntax)
+    : syntax_(syntax) {
+  if (functions.empty()) fail("constrained decoding: no function definitions to constrain the calls to");
+  std::vector<std::string> names;
+  std::vector<Json> parameters;
+  for (const auto& f : functions) {
+    names.push_back(f.name);
+    parameters.push_back(f.parameters);
+    if (syntax == CallSyntax::functional_tokens) {
+      tags_.push_back(std::string(kFunctionalPrefix) + f.name + ">");
+      arguments_.push_back(CompiledSchema::compile(f.parameters));
+    }
+  }
+  if (syntax == CallSyntax::tool_call_tags) call_ = CompiledSchema::compile_call(names, parameters);
+}
+
+// Free text: watch for what opens a call, and for what the call parser would misread.
+bool CallGrammarState::feed_text(unsigned char byte) {
+  if (pending_.empty() && byte != '<') return true;
+  pending_ += static_cast<char>(byte);
+  if (byte == '<' && pending_.size() > 1) pending_ = "<";  // a tag can only start at the latest '<'
+  const bool functional = grammar_->syntax_ == CallSyntax::functional_tokens;
+  bool viable = false;
+  if (functional) {
+    for (size_t i = 0; i < grammar_->tags_.size(); ++i) {
+      const std::string& tag = grammar_->tags_[i];
+      if (tag == pending_) {
+        mode_ = Mode::arguments;
+        matcher_ = SchemaMatcher(&grammar_->arguments_[i], grammar_->arguments_[i].root());
+        pending_.clear();
+        return true;
+      }
+      viable = viable || tag.starts_with(pending_);
+    }
+    // <tool_call> would make the parser read the reply as tool-call blocks and skip the <fn_> calls.
+    if (pending_ == kOpenTag) return false;
+    viable = viable || kOpenTag.starts_with(pending_);
+  } else {
+    if (pending_ == kOpenTag) {
+      mode_ = Mode::call_body;
+      bare_ = false;
+      matcher_ = SchemaMatcher(&grammar_->call_, grammar_->call_.root());
+      pending_.clear();
+      return true;
+    }
+    viable = kOpenTag.starts_with(pending_) || kFunctionalPrefix.starts_with(pending_);
+  }
+  // A "<fn_" that does not spell a defined function's token would read as a call to an unknown one.
+  if (!viable && std::string_view(pending_).starts_with(kFunctionalPrefix)) return false;
+  if (!viable) pending_.clear();
+  return true;
+}
+
+bool CallGrammarState::feed(unsigned char byte) {
+  switch (mode_) {
+    case Mode::start:
+      if (is_whitespace(byte)) return true;
+      if (byte == '{' && grammar_->syntax_ == CallSyntax::tool_call_tags) {
+        mode_ = Mode::call_body;
+        bare_ = true;
+        matcher_ = SchemaMatcher(&grammar_->call_, grammar_->call_.root());
+        return matcher_.feed(byte);
+      }
+      // The parser reads a reply that starts so as a bare JSON call or list of calls.
+      if (byte == '{' || byte == '[' || byte == '`') return false;
+      mode_ = Mode::text;
+      return feed_text(byte);
+    case Mode::text:
+      return feed_text(byte);
+    case Mode::arguments:
+      // The parser reads a reply with <tool_call> anywhere in it, even inside a string, as tool-call blocks.
+      if (!matcher_.feed(byte) || completes(open_in_call_, kOpenTag, byte)) return false;
+      if (matcher_.finished()) mode_ = Mode::text, open_in_call_ = 0;
+      return true;
+    case Mode::call_body:
+      // Inside a block, either tag (even in a string) would cut it where the parser looks for them.
+      if (!matcher_.feed(byte) || completes(open_in_call_, kOpenTag, byte) || completes(close_in_call_, kCloseTag, byte))
+        return false;
+      if (matcher_.finished()) {
+        mode_ = bare_ ? Mode::tail : Mode::close_tag;
+        close_matched_ = open_in_call_ = close_in_call_ = 0;
+        ws_ = 0;
+      }
+      return true;
+    case Mode::close_tag:
+      if (close_matched_ == 0 && is_whitespace(byte)) return ++ws_ <= kMaxWhitespaceRun;
+      if (static_cast<char>(byte) != kCloseTag[close_matched_]) return false;
+      if (++close_matched_ == kCloseTag.size()) mode_ = Mode::text;
+      return true;
+    case Mode::tail:
+      return is_whitespace(byte) && ++ws_ <= kMaxWhitespaceRun;
+  }
+  return false;
+}
+
+bool CallGrammarState::feed(std::string_view bytes) {
+  for (char c : bytes)
+    if (!feed(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
+bool CallGrammarState::can_end() const { return mode_ == Mode::start || mode_ == Mode::text || mode_ == Mode::tail; }
+
+TokenBytes::TokenBytes(const tokenizer::Tokenizer& tokenizer) {
+  // Decoded alone, a token may lose a leading space (SentencePiece drops the text's first one);
+  // decoded after a plain "a" it shows the bytes it adds in the middle of a text.
+  std::optional<int32_t> anchor;
+  const std::vector<int32_t> a = tokenizer.encode("a");
+  if (a.size() == 1 && tokenizer.decode(a) == "a") anchor = a.front();
+  const auto n = static_cast<int32_t>(tokenizer.vocab_size());
+  pieces_.resize(static_cast<size_t>(n));
+  trie_.emplace_back();
+  for (int32_t id = 0; id < n; ++id) {
+    std::string piece;
+    try {
+      if (anchor) {
+        const int32_t pair[2] = {*anchor, id};
+        piece = tokenizer.decode(pair);
+        piece = piece.starts_with('a') ? piece.substr(1) : tokenizer.decode(std::span<const int32_t>(&id, 1));
+      } else {
+        piece = tokenizer.decode(std::span<const int32_t>(&id, 1));
+      }
+    } catch (const Error&) {
+      continue;  // an id with no token (a gap in the vocabulary): never offered
+    }
+    int32_t node = 0;
+    for (char c : piece) {
+      const auto byte = static_cast<unsigned char>(c);
+      auto& children = trie_[static_cast<size_t>(node)].children;
+      auto it = std::find_if(children.begin(), children.end(), [&](const auto& child) { return child.first == byte; });
+      if (it != children.end()) {
+        node = it->second;
+        continue;
+      }
+      const auto next = static_cast<int32_t>(trie_.size());
+      children.emplace_back(byte, next);
+      trie_.emplace_back();
+      node = next;
+    }
+    trie_[static_cast<size_t>(node)].ids.push_back(id);
+    if (piece.find('<') != std::string::npos) with_angle_bracket_.push_back(id);
+    pieces_[static_cast<size_t>(id)] = std::move(piece);
+  }
+}
+
+CallGrammarProcessor::CallGrammarProcessor(std::shared_ptr<const CallGrammar> grammar,
+                                           std::shared_ptr<const TokenBytes> tokens, std::vector<int32_t> end_ids)
+    : grammar_(std::move(grammar)), tokens_(std::move(tokens)), end_ids_(std::move(end_ids)), state_(grammar_.get()) {}
+
+void CallGrammarProcessor::allowed_tokens(std::vector<uint8_t>& allowed) const {
+  std::fill(allowed.begin(), allowed.end(), 0);
+  const auto vocab = std::min(allowed.size(), tokens_->size());
+  if (state_.plain_text()) {
+    // Text without '<' cannot open a call: only the tokens that hold one need the grammar.
+    for (size_t id = 0; id < vocab; ++id) allowed[id] = 1;
+    for (int32_t id : tokens_->with_angle_bracket()) {
+      if (static_cast<size_t>(id) >= vocab) continue;
+      CallGrammarState next = state_;
+      allowed[static_cast<size_t>(id)] = next.feed(tokens_->piece(id));
+    }
+  } else {
+    // Walk the trie of token bytes with the grammar: a branch the grammar refuses is cut whole.
+    const auto& trie = tokens_->trie();
+    std::vector<std::pair<int32_t, CallGrammarState>> stack;
+    stack.emplace_back(0, state_);
+    while (!stack.empty()) {
+      auto [node, state] = std::move(stack.back());
+      stack.pop_back();
+      const auto& here = trie[static_cast<size_t>(node)];
+      for (int32_t id : here.ids)
+        if (static_cast<size_t>(id) < vocab) allowed[static_cast<size_t>(id)] = 1;
+      for (const auto& [byte, child] : here.children) {
+        CallGrammarState next = state;
+        if (next.feed(byte)) stack.emplace_back(child, std::move(next));
+      }
+    }
+  }
+  // A token that adds no text would let a call stall forever; outside one it is harmless text.
+  for (int32_t id : tokens_->trie().front().ids)
+    if (static_cast<size_t>(id) < vocab) allowed[static_cast<size_t>(id)] = state_.can_end();
+  for (int32_t id : end_ids_)
+    if (id >= 0 && static_cast<size_t>(id) < allowed.size()) allowed[static_cast<size_t>(id)] = state_.can_end();
+}
+
+void CallGrammarProcessor::process(std::span<float> logits, std::span<const int32_t> history) {
+  if (!started_) {
+    started_ = true;
+    consumed_ = history.size();
+  }
+  for (; consumed_ < history.size(); ++consumed_) {
+    const int32_t id = history[consumed_];
+    if (std::find(end_ids_.begin(), end_ids_.end(), id) != end_ids_.end()) continue;
+    if (id < 0 || static_cast<size_t>(id) >= tokens_->size() || !state_.feed(tokens_->piece(id)))
+      fail("constrained decoding: token {} does not fit the call grammar (another processor chose it after the grammar ran)", id);
+  }
+  allowed_.resize(logits.size());
+  allowed_tokens(allowed_);
+  bool any = false;
+  for (size_t id = 0; id < logits.size(); ++id) {
+    if (allowed_[id]) any = any || !std::isnan(logits[id]);
+    else logits[id] = -std::numeric_limits<float>::infinity();
+  }
+  if (!any)
+    fail("constrained decoding: no token of the vocabulary can continue the {} here (a schema no value satisfies?)",
+         state_.in_call() ? "call" : "reply");
+}
+
+}  // namespace slmtune::infer

@@ -1,0 +1,134 @@
+#pragma once
+// Constrained decoding, part 2: the grammar of a reply that may call functions, and the logits
+// processor that holds a model to it, so that every call it writes parses and fits its function's
+// schema (json_valid is 1 by construction; the evaluator still judges the values).
+//
+// The grammar is "lazy", as llama.cpp's tool-call grammars are: the reply is free text until the model
+// opens a call, and only the call itself is constrained. Opening a call means, per syntax:
+//   * functional_tokens: `<fn_NAME>` for a defined function, then its arguments as one JSON object;
+//   * tool_call_tags: `<tool_call>`, then {"name": NAME, "arguments": {...}} (name first, arguments
+//     for that function), then `</tool_call>`; or, at the very start of the reply, that object bare,
+//     with nothing but whitespace after it (the shapes eval/call_parser.hpp reads).
+// Text that would make eval/call_parser.hpp see a call it cannot read is refused: a `<fn_` that does
+// not spell a defined function's token, the other syntax's opening, a tool-call tag spelled inside a
+// call's JSON (the parser looks for tags before it reads JSON), and (functional_tokens) a reply that
+// begins with `{`, `[` or a ``` fence. An end-of-sequence id is allowed only outside a call.
+//
+// Tokens are matched by the bytes they add to the decoded text. A token that holds part of a UTF-8
+// character decodes to U+FFFD on its own; the grammar reads those bytes, which keeps it in step
+// everywhere but inside an enum value, where such a token is simply not offered.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "functions/function_schema.hpp"
+#include "infer/json_schema_grammar.hpp"
+#include "infer/logits_processor.hpp"
+
+namespace slmtune::tokenizer {
+class Tokenizer;
+}
+
+namespace slmtune::infer {
+
+enum class CallSyntax { functional_tokens, tool_call_tags };
+
+class CallGrammar {
+ public:
+  // Fails (one line) when `functions` is empty: there would be nothing to call.
+  CallGrammar(const std::vector<functions::FunctionDefinition>& functions, CallSyntax syntax);
+  // States and matchers point into the grammar: it stays where it was built.
+  CallGrammar(const CallGrammar&) = delete;
+  CallGrammar& operator=(const CallGrammar&) = delete;
+
+  CallSyntax syntax() const { return syntax_; }
+
+ private:
+  friend class CallGrammarState;
+  CallSyntax syntax_;
+  std::vector<std::string> tags_;              // functional_tokens: "<fn_NAME>" per function
+  std::vector<CompiledSchema> arguments_;      // functional_tokens: each function's parameters
+  CompiledSchema call_;                        // tool_call_tags: the body of a block
+};
+
+// Where a reply stands in the grammar. Cheap to copy: copy it to try a continuation.
+class CallGrammarState {
+ public:
+  explicit CallGrammarState(const CallGrammar* grammar) : grammar_(grammar) {}
+
+  // Whether `byte` may come next; after a refusal the state is spoiled and must be dropped.
+  bool feed(unsigned char byte);
+  bool feed(std::string_view bytes);
+  // The reply may end here (it is not inside a call).
+  bool can_end() const;
+  // Free text with no tag begun: a byte other than '<' leaves the state as it is.
+  bool plain_text() const { return mode_ == Mode::text && pending_.empty(); }
+  // Inside a call (or its closing tag).
+  bool in_call() const { return mode_ == Mode::arguments || mode_ == Mode::call_body || mode_ == Mode::close_tag; }
+
+ private:
+  enum class Mode : uint8_t { start, text, arguments, call_body, close_tag, tail };
+  bool feed_text(unsigned char byte);
+
+  const CallGrammar* grammar_;
+  Mode mode_ = Mode::start;
+  uint8_t ws_ = 0;           // whitespace run before a closing tag or after a bare call
+  std::string pending_;      // free text since the last '<' that may still open (or spoil) a tag
+  size_t close_matched_ = 0; // bytes of </tool_call> written
+  size_t open_in_call_ = 0;  // bytes of a <tool_call> being spelled inside a call (refused when whole)
+  size_t close_in_call_ = 0; // the same for </tool_call>
+  bool bare_ = false;        // the call is a bare JSON object (nothing may follow it)
+  SchemaMatcher matcher_;
+};
+
+// The bytes each token adds to a decoded text, and a trie over them for walking the grammar through
+// the whole vocabulary at once.
+class TokenBytes {
+ public:
+  explicit TokenBytes(const tokenizer::Tokenizer& tokenizer);
+
+  size_t size() const { return pieces_.size(); }
+  const std::string& piece(int32_t id) const { return pieces_[static_cast<size_t>(id)]; }
+
+  struct TrieNode {
+    std::vector<std::pair<unsigned char, int32_t>> children;  // byte → node
+    std::vector<int32_t> ids;                                 // tokens that end here
+  };
+  const std::vector<TrieNode>& trie() const { return trie_; }
+  // Tokens with a '<' in them: in plain text, the only ones that can change the grammar's state.
+  const std::vector<int32_t>& with_angle_bracket() const { return with_angle_bracket_; }
+
+ private:
+  std::vector<std::string> pieces_;
+  std::vector<TrieNode> trie_;
+  std::vector<int32_t> with_angle_bracket_;
+};
+
+// A LogitsProcessor: sets -inf on every token the grammar refuses next. It follows the reply through
+// the history it is given (the ids after the first call's history are the reply). Fails with one
+// line when no token of the vocabulary can continue (a schema nothing satisfies).
+class CallGrammarProcessor final : public LogitsProcessor {
+ public:
+  CallGrammarProcessor(std::shared_ptr<const CallGrammar> grammar, std::shared_ptr<const TokenBytes> tokens,
+                       std::vector<int32_t> end_ids);
+  void process(std::span<float> logits, std::span<const int32_t> history) override;
+
+  // Marks in `allowed` (one flag per vocabulary entry) the tokens that may come next.
+  void allowed_tokens(std::vector<uint8_t>& allowed) const;
+  const CallGrammarState& state() const { return state_; }
+
+ private:
+  std::shared_ptr<const CallGrammar> grammar_;
+  std::shared_ptr<const TokenBytes> tokens_;
+  std::vector<int32_t> end_ids_;
+  CallGrammarState state_;
+  size_t consumed_ = 0;  // history entries already fed to the state
+  bool started_ = false;
+  std::vector<uint8_t> allowed_;  // scratch
+};
+
+}  // namespace slmtune::infer
