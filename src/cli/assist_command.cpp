@@ -1,6 +1,7 @@
 // `slmtune assist --model M [--adapter A] --gps POSITION "MESSAGE"`: the maritime emergency assistant.
 // It prompts the model as training did (the system prompt with the boat's GPS position, the function
-// definitions), generates greedily and prints the calls, one JSON object per line, then the radio
+// definitions), generates greedily under constrained decoding (every call valid JSON for its function's
+// schema; --no-constrained turns it off) and prints the calls, one JSON object per line, then the radio
 // message each broadcast_emergency_message call would send, in the GMDSS voice procedure. A reply
 // without a call is printed as it is. Nothing else goes to stdout.
 //
@@ -32,6 +33,7 @@ struct AssistOptions {
   std::string vessel = "<VESSEL NAME>";
   std::string message;
   int64_t max_new_tokens = 256;
+  bool constrained = true;
 };
 
 // `explicit_path`, else the run's or model's own file, else the repo's example; one line when none.
@@ -85,8 +87,10 @@ void run_assist(const AssistOptions& o) {
   generation.max_new_tokens = o.max_new_tokens;
   generation.eos_ids = loaded.model.eos_ids;
   generation.stop_strings = eval::end_of_turn_strings(*loaded.chat_template);
+  generation.constrained = o.constrained;
+  generation.call_syntax = eval::call_syntax(format);
   eval::TransformerGenerator generator(*loaded.model.transformer, loaded.model.tokenizer, generation);
-  const eval::Completion reply = generator.complete(prompt);
+  const eval::Completion reply = generator.complete(prompt, example.tools);
   log::info("{} prompt tokens, {} generated in {:.2f} s", reply.cost.prompt_tokens, reply.cost.generated_tokens, reply.cost.seconds);
   log::debug("reply:\n{}", reply.text);
 
@@ -113,6 +117,9 @@ const CommandRegistration registration(73, [](CLI::App& app) {
   cmd->add_option("--prompt-format", o->prompt_format,
                   "definitions_in_prompt or functional_tokens (default: the run's train_config.yaml, else definitions_in_prompt)");
   cmd->add_option("--max-new-tokens", o->max_new_tokens, "Most tokens generated")->capture_default_str();
+  cmd->add_flag("--constrained,!--no-constrained", o->constrained,
+                "Constrained decoding: the calls are held to the functions' schemas, so each one is valid JSON "
+                "with allowed values (default: on; --no-constrained shows what the model writes alone)");
   cmd->add_option("--chat-template", o->source.chat_template, "Use a built-in template: chatml, llama-2, llama-3, phi-3, zephyr");
   cmd->add_option("--chat-template-file", o->source.chat_template_file, "Use the Jinja template in this file");
   cmd->callback([o] { run_assist(*o); });

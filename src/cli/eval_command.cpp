@@ -1,7 +1,8 @@
 // `slmtune eval --model M [--adapter A] --data FILE`: greedy generation for every row of a
 // function-calling dataset (the article's CSV or chat JSONL) and the scores of issue 7: exact match,
 // name and argument accuracy, JSON validity, no-call accuracy, a confusion table of emergency_type,
-// latency and prompt length. A table on stdout, or with --json one JSON object; --json-out writes that
+// latency and prompt length. --constrained scores the model under constrained decoding (the calls held
+// to the functions' schemas, as `assist` runs it). A table on stdout, or with --json one JSON object; --json-out writes that
 // object to a file next to the table (one generation pass for both); --predictions writes every row's
 // output and score as JSONL.
 #include <fmt/format.h>
@@ -27,6 +28,7 @@ struct EvalCliOptions {
   std::string prompt_format;
   std::string confusion_argument = "emergency_type";
   int64_t max_new_tokens = 256;
+  bool constrained = false;
   bool json = false;
   std::string json_out;     // the --json object, written to this file as well
   std::string predictions;  // a JSONL file: one record per row
@@ -71,6 +73,8 @@ void run_eval(const EvalCliOptions& o) {
   generation.max_new_tokens = o.max_new_tokens;
   generation.eos_ids = loaded.model.eos_ids;
   generation.stop_strings = eval::end_of_turn_strings(*loaded.chat_template);
+  generation.constrained = o.constrained;
+  generation.call_syntax = eval::call_syntax(format);
   eval::TransformerGenerator generator(*loaded.model.transformer, loaded.model.tokenizer, generation);
   eval::EvalOptions options;
   options.format = format;
@@ -95,6 +99,7 @@ void run_eval(const EvalCliOptions& o) {
   progress.finish();
   Json out = eval::metrics_to_json(metrics);
   out["prompt_format"] = data::prompt_format_name(format);
+  out["constrained"] = o.constrained;
   out["data"] = o.data;
   out["model"] = o.source.model.string();
   out["adapter"] = o.source.adapter.empty() ? Json(nullptr) : Json(o.source.adapter.string());
@@ -122,6 +127,9 @@ const CommandRegistration registration(72, [](CLI::App& app) {
   cmd->add_option("--prompt-format", o->prompt_format,
                   "definitions_in_prompt or functional_tokens (default: the run's train_config.yaml, else definitions_in_prompt)");
   cmd->add_option("--max-new-tokens", o->max_new_tokens, "Most tokens generated per row")->capture_default_str();
+  cmd->add_flag("--constrained,!--no-constrained", o->constrained,
+                "Constrained decoding, as `assist` runs: every call the model writes is valid JSON for its "
+                "function's schema (default: off, to score the model alone)");
   cmd->add_option("--confusion-argument", o->confusion_argument, "The argument tallied in the confusion table")
       ->capture_default_str();
   cmd->add_option("--chat-template", o->source.chat_template, "Use a built-in template: chatml, llama-2, llama-3, phi-3, zephyr");

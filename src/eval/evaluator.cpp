@@ -18,11 +18,22 @@ TransformerGenerator::TransformerGenerator(Transformer& transformer, const token
   if (options_.max_new_tokens <= 0) fail("max new tokens must be at least 1, got {}", options_.max_new_tokens);
 }
 
-Completion TransformerGenerator::complete(const std::string& prompt) {
+infer::CallSyntax call_syntax(data::PromptFormat format) {
+  return format == data::PromptFormat::functional_tokens ? infer::CallSyntax::functional_tokens
+                                                         : infer::CallSyntax::tool_call_tags;
+}
+
+Completion TransformerGenerator::complete(const std::string& prompt,
+                                          const std::vector<functions::FunctionDefinition>& functions) {
   const auto start = std::chrono::steady_clock::now();
   const std::vector<int32_t> ids = tokenizer_.encode(prompt, /*add_special=*/false, /*parse_special=*/true);
   infer::TransformerModel model(transformer_);
   infer::Sampler greedy(infer::SamplingConfig{.temperature = 0.0f});
+  if (options_.constrained && !functions.empty()) {
+    if (!token_bytes_) token_bytes_ = std::make_shared<const infer::TokenBytes>(tokenizer_);
+    greedy.add_processor(std::make_shared<infer::CallGrammarProcessor>(
+        std::make_shared<const infer::CallGrammar>(functions, options_.call_syntax), token_bytes_, options_.eos_ids));
+  }
   infer::GenerationOptions generation;
   generation.max_new_tokens = options_.max_new_tokens;
   generation.eos_ids = options_.eos_ids;
@@ -71,7 +82,7 @@ EvalMetrics evaluate(const std::vector<data::Example>& examples, const chat::Cha
     RowResult row;
     row.index = i;
     row.prompt = render_eval_prompt(example, chat_template, options);
-    row.completion = generator.complete(row.prompt);
+    row.completion = generator.complete(row.prompt, example.tools);
     row.parsed = parse_model_output(row.completion.text);
     const auto expected = example.expected_calls();  // non-empty: render_eval_prompt found an assistant turn
     row.score = score_turn(expected.back(), row.parsed, example.tools, options.confusion_argument);

@@ -6,10 +6,12 @@
 // (eval/call_matching.hpp, eval/metrics.hpp).
 //
 // The Generator is an interface so that tests can script the model's replies; TransformerGenerator
-// is the real one: greedy decoding, stop at an end-of-sequence id, at most max_new_tokens.
+// is the real one: greedy decoding, stop at an end-of-sequence id, at most max_new_tokens, and
+// optionally constrained decoding of the calls.
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include "data/chat_format.hpp"
 #include "eval/call_parser.hpp"
 #include "eval/metrics.hpp"
+#include "infer/call_grammar.hpp"
 #include "model/transformer.hpp"
 
 namespace slmtune::tokenizer {
@@ -33,8 +36,9 @@ struct Completion {
 class Generator {
  public:
   virtual ~Generator() = default;
-  // Completes the rendered prompt text.
-  virtual Completion complete(const std::string& prompt) = 0;
+  // Completes the rendered prompt text; `functions` are the ones the request may call (what
+  // constrained decoding holds the calls to).
+  virtual Completion complete(const std::string& prompt, const std::vector<functions::FunctionDefinition>& functions) = 0;
 };
 
 struct GeneratorOptions {
@@ -42,7 +46,14 @@ struct GeneratorOptions {
   std::vector<int32_t> eos_ids;
   // Text that ends a reply as EOS does (an end-of-turn marker that is not an EOS id).
   std::vector<std::string> stop_strings;
+  // Constrained decoding (infer/call_grammar.hpp): every call the model writes, in `call_syntax`,
+  // parses and fits its function's schema. A request with no functions is not constrained.
+  bool constrained = false;
+  infer::CallSyntax call_syntax = infer::CallSyntax::tool_call_tags;
 };
+
+// How calls are written in each prompt format: <fn_NAME> tokens, or <tool_call> blocks.
+infer::CallSyntax call_syntax(data::PromptFormat format);
 
 // Greedy decoding with a KV cache. The prompt is tokenized as `slmtune chat` does (special tokens in
 // the text recognised, none added: the template writes them). The reply is decoded with special
@@ -51,12 +62,13 @@ struct GeneratorOptions {
 class TransformerGenerator final : public Generator {
  public:
   TransformerGenerator(Transformer& transformer, const tokenizer::Tokenizer& tokenizer, GeneratorOptions options);
-  Completion complete(const std::string& prompt) override;
+  Completion complete(const std::string& prompt, const std::vector<functions::FunctionDefinition>& functions) override;
 
  private:
   Transformer& transformer_;
   const tokenizer::Tokenizer& tokenizer_;
   GeneratorOptions options_;
+  std::shared_ptr<const infer::TokenBytes> token_bytes_;  // built on the first constrained request
 };
 
 // End-of-turn markers a template writes after an assistant message (<|im_end|>, <|eot_id|>, <|end|>,

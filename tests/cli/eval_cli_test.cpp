@@ -193,6 +193,14 @@ TEST_F(EvalCli, FunctionalTokensSavePromptTokens) {
   EXPECT_NE(r.err.find("<fn_categorize_emergency>"), std::string::npos) << r.err;
 }
 
+TEST_F(EvalCli, ConstrainedDecodingIsOffByDefaultAndSaysWhenOn) {
+  EXPECT_EQ(parse_single_json(run_slmtune(base_args() + " --json"))["constrained"], false);
+  const slmtune::Json on = parse_single_json(run_slmtune(base_args() + " --json --constrained"));
+  EXPECT_EQ(on["constrained"], true);
+  EXPECT_EQ(on["n"], 3);
+  EXPECT_EQ(parse_single_json(run_slmtune(base_args() + " --json --constrained --no-constrained"))["constrained"], false);
+}
+
 TEST_F(EvalCli, AdapterIsAttached) {
   // A LoRA adapter with non-zero B on every attention projection changes what the model generates.
   TempDir adapter;

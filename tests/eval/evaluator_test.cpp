@@ -52,8 +52,10 @@ std::vector<data::Example> maritime_examples() {
 class ScriptedGenerator final : public Generator {
  public:
   explicit ScriptedGenerator(std::vector<std::string> replies) : replies_(std::move(replies)) {}
-  Completion complete(const std::string& prompt) override {
+  Completion complete(const std::string& prompt, const std::vector<functions::FunctionDefinition>& functions) override {
     prompts.push_back(prompt);
+    function_names.emplace_back();
+    for (const auto& f : functions) function_names.back().push_back(f.name);
     Completion c;
     c.text = replies_.at(prompts.size() - 1);
     c.cost.seconds = 0.001 * static_cast<double>(prompts.size());  // 1, 2, ... 8 ms
@@ -62,6 +64,7 @@ class ScriptedGenerator final : public Generator {
     return c;
   }
   std::vector<std::string> prompts;
+  std::vector<std::vector<std::string>> function_names;  // the functions each request could call
 
  private:
   std::vector<std::string> replies_;
@@ -174,6 +177,8 @@ TEST(Evaluator, PromptIsQwenRenderingOfTheConversationBeforeTheAnswer) {
   const std::string tail = "<|im_start|>assistant\n";
   EXPECT_EQ(p.substr(p.size() - tail.size()), tail);
   EXPECT_EQ(p.find("Flooding\", \"emergency_type"), std::string::npos) << "the expected answer leaked into the prompt";
+  // The request carries the row's functions, which constrained decoding holds the calls to.
+  EXPECT_EQ(generator.function_names[0], (std::vector<std::string>{"categorize_emergency", "broadcast_emergency_message"}));
 
   ScriptedGenerator fn_generator({kReplies[0]});
   EvalOptions fn;

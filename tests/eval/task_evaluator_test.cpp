@@ -59,7 +59,7 @@ TEST(TaskEvaluator, GreedyMetricsOnATinyTransformer) {
 
   const std::string prompt = render_eval_prompt(rows[0], chatml, EvalOptions{});
   TransformerGenerator generator(transformer, tok, generation);
-  const Completion c = generator.complete(prompt);
+  const Completion c = generator.complete(prompt, rows[0].tools);
   const std::vector<int32_t> ids = tok.encode(prompt, false, true);
   EXPECT_EQ(c.cost.prompt_tokens, static_cast<int64_t>(ids.size()));
   EXPECT_EQ(c.cost.generated_tokens, 1);
