@@ -7,8 +7,10 @@
 #   runs/main-job/train/      the LoRA adapter (PEFT format), checkpoints, metrics.jsonl, loss.svg,
 #                             train_config.yaml
 #   runs/main-job/merged/     the base model with the adapter merged in (when `slmtune merge` exists)
-#   runs/main-job/eval.txt    the metrics table on examples/maritime/data/test.csv (eval.json: the same as JSON;
-#                             predictions.jsonl: every row's output, score and wrong arguments)
+#   runs/main-job/eval.txt    the metrics table on examples/maritime/data/test.csv, decoded as the assistant
+#                             runs (constrained: every call valid JSON for its schema); eval.json: the same
+#                             as JSON; predictions.jsonl: every row's output, score and wrong arguments
+#   runs/main-job/eval-unconstrained.*  the same for the model alone, without constrained decoding
 #   runs/main-job/assist.txt  example conversations: a crew message → the calls → the radio message
 #
 # RUN_DIR=... picks another run directory, BUILD_DIR=... another build directory, THREADS=N the
@@ -31,10 +33,14 @@ start=$(date +%s)
 echo "== fine-tuning $model with LoRA on $maritime/data/train.csv"
 $slmtune train "$maritime/train.yaml" --set output_dir="$run/train"
 
-echo "== evaluating on the held-out test split ($maritime/data/test.csv)"
-$slmtune eval --model "$model" --adapter "$run/train" --data "$maritime/data/test.csv" \
-  --system-file "$maritime/system_prompt.txt" --prompt-format functional_tokens \
-  --json-out "$run/eval.json" --predictions "$run/predictions.jsonl" | tee "$run/eval.txt"
+echo "== evaluating on the held-out test split ($maritime/data/test.csv), with constrained decoding as assist runs"
+eval_test="$slmtune eval --model $model --adapter $run/train --data $maritime/data/test.csv
+  --system-file $maritime/system_prompt.txt --prompt-format functional_tokens"
+$eval_test --constrained --json-out "$run/eval.json" --predictions "$run/predictions.jsonl" | tee "$run/eval.txt"
+echo "== the model alone, without constrained decoding ($run/eval-unconstrained.txt)"
+$eval_test --json-out "$run/eval-unconstrained.json" --predictions "$run/predictions-unconstrained.jsonl" \
+  > "$run/eval-unconstrained.txt"
+grep -E '^(exact_match|json_valid|no_call_accuracy) ' "$run/eval-unconstrained.txt"
 
 echo "== the assistant"
 while IFS='|' read -r gps message; do
