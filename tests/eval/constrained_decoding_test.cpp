@@ -132,14 +132,7 @@ TEST(CallGrammar, EveryReplyItAcceptsParsesAndFitsTheFunctions) {
     const CallGrammar grammar(defs, syntax);
     ASSERT_TRUE(accepts(grammar, seed)) << seed;
     for (int trial = 0; trial < 4000; ++trial) {
-      std::string reply = seed;
-      const size_t pos = rng.below(reply.size() + 1);
-      const char c = alphabet[rng.below(alphabet.size())];
-      switch (rng.below(3)) {
-        case 0: if (pos < reply.size()) reply.erase(pos, 1); break;
-        case 1: reply.insert(pos, 1, c); break;
-        default: if (pos < reply.size()) reply[pos] = c; break;
-      }
+      const std::string reply = testing::one_byte_edit(seed, rng, alphabet);
       ++edits;
       if (!accepts(grammar, reply)) continue;
       ++accepted;

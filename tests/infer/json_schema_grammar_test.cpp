@@ -189,14 +189,7 @@ TEST(SchemaMatcher, EverythingItAcceptsParsesAndValidates) {
     for (const auto& seed : seeds[s]) {
       ASSERT_TRUE(accepts(compiled, seed)) << seed;
       for (int trial = 0; trial < 3000; ++trial) {
-        std::string text = seed;
-        const size_t pos = rng.next_u64() % (text.size() + 1);
-        const char c = alphabet[rng.next_u64() % alphabet.size()];
-        switch (rng.next_u64() % 3) {
-          case 0: if (pos < text.size()) text.erase(pos, 1); break;
-          case 1: text.insert(pos, 1, c); break;
-          default: if (pos < text.size()) text[pos] = c; break;
-        }
+        const std::string text = testing::one_byte_edit(seed, rng, alphabet);
         ++edits;
         if (!accepts(compiled, text)) continue;
         ++accepted;

@@ -13,6 +13,17 @@
 
 namespace slmtune::testing {
 
+std::string one_byte_edit(std::string text, Rng& rng, std::string_view alphabet) {
+  const size_t pos = rng.below(text.size() + 1);
+  const char c = alphabet[rng.below(alphabet.size())];
+  switch (rng.below(3)) {
+    case 0: if (pos < text.size()) text.erase(pos, 1); break;
+    case 1: text.insert(pos, 1, c); break;
+    default: if (pos < text.size()) text[pos] = c; break;
+  }
+  return text;
+}
+
 std::filesystem::path testdata(const std::string& relative) {
   const char* env = std::getenv("SLMTUNE_TESTDATA");
   std::filesystem::path root = env && *env ? env : SLMTUNE_TESTDATA_DIR;

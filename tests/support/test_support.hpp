@@ -3,6 +3,9 @@
 // running the built `slmtune` program.
 #include <filesystem>
 #include <string>
+#include <string_view>
+
+#include "core/rng.hpp"
 
 namespace slmtune::testing {
 
@@ -26,6 +29,10 @@ class TempDir {
 };
 
 void write_text(const std::filesystem::path& path, const std::string& text);
+
+// `text` with one random edit: a byte deleted, or a byte of `alphabet` inserted or written over one
+// (for properties over near-misses of valid input: what a parser or grammar accepts must stay valid).
+std::string one_byte_edit(std::string text, Rng& rng, std::string_view alphabet);
 
 struct CommandResult {
   int exit_code = 0;
