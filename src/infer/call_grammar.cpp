@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "tokenizer/tokenizer.hpp"
+#include "tokenizer/utf8.hpp"
 
 namespace slmtune::infer {
 namespace {
@@ -129,6 +130,15 @@ bool CallGrammarState::feed(std::string_view bytes) {
   return true;
 }
 
+CallGrammarState::Quiet CallGrammarState::quiet() const {
+  if (mode_ == Mode::start) return Quiet::start;
+  if (mode_ == Mode::text && pending_.empty()) return Quiet::text;
+  if ((mode_ == Mode::arguments || mode_ == Mode::call_body) && open_in_call_ == 0 && close_in_call_ == 0 &&
+      matcher_.in_string_text())
+    return Quiet::string;
+  return Quiet::no;
+}
+
 bool CallGrammarState::can_end() const { return mode_ == Mode::start || mode_ == Mode::text || mode_ == Mode::tail; }
 
 TokenBytes::TokenBytes(const tokenizer::Tokenizer& tokenizer) {
@@ -168,7 +178,16 @@ TokenBytes::TokenBytes(const tokenizer::Tokenizer& tokenizer) {
       node = next;
     }
     trie_[static_cast<size_t>(node)].ids.push_back(id);
-    if (piece.find('<') != std::string::npos) with_angle_bracket_.push_back(id);
+    if (piece.find('<') != std::string::npos) stirring_text_.push_back(id);
+    const bool string_text = tokenizer::is_valid_utf8(piece) &&
+                             std::none_of(piece.begin(), piece.end(), [](char c) {
+                               return static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\' || c == '<';
+                             });
+    if (!string_text) stirring_string_.push_back(id);
+    const size_t first = piece.find_first_not_of(" \t\n\r");
+    if (piece.find('<') != std::string::npos ||
+        (first != std::string::npos && std::string_view("{[`").find(piece[first]) != std::string_view::npos))
+      stirring_start_.push_back(id);
     pieces_[static_cast<size_t>(id)] = std::move(piece);
   }
 }
@@ -180,10 +199,13 @@ CallGrammarProcessor::CallGrammarProcessor(std::shared_ptr<const CallGrammar> gr
 void CallGrammarProcessor::allowed_tokens(std::vector<uint8_t>& allowed) const {
   std::fill(allowed.begin(), allowed.end(), 0);
   const auto vocab = std::min(allowed.size(), tokens_->size());
-  if (state_.plain_text()) {
-    // Text without '<' cannot open a call: only the tokens that hold one need the grammar.
+  if (const auto quiet = state_.quiet(); quiet != CallGrammarState::Quiet::no) {
+    // Most tokens are known to be allowed in a quiet state: only the others need the grammar.
     for (size_t id = 0; id < vocab; ++id) allowed[id] = 1;
-    for (int32_t id : tokens_->with_angle_bracket()) {
+    const auto& stirring = quiet == CallGrammarState::Quiet::text     ? tokens_->stirring_text()
+                           : quiet == CallGrammarState::Quiet::string ? tokens_->stirring_string()
+                                                                      : tokens_->stirring_start();
+    for (int32_t id : stirring) {
       if (static_cast<size_t>(id) >= vocab) continue;
       CallGrammarState next = state_;
       allowed[static_cast<size_t>(id)] = next.feed(tokens_->piece(id));

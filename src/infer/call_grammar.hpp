@@ -65,8 +65,12 @@ class CallGrammarState {
   bool feed(std::string_view bytes);
   // The reply may end here (it is not inside a call).
   bool can_end() const;
-  // Free text with no tag begun: a byte other than '<' leaves the state as it is.
-  bool plain_text() const { return mode_ == Mode::text && pending_.empty(); }
+  // Places where whole classes of tokens are known to be allowed, so that the processor need not walk
+  // them: free text with no tag begun (any token without '<' leaves it as it is), the text of a
+  // string inside a call (printable UTF-8 without '"', '\\' or '<' leaves it as it is), and the start
+  // of the reply (a token without '<' that does not begin with '{', '[' or '`' turns it into text).
+  enum class Quiet { no, text, string, start };
+  Quiet quiet() const;
   // Inside a call (or its closing tag).
   bool in_call() const { return mode_ == Mode::arguments || mode_ == Mode::call_body || mode_ == Mode::close_tag; }
 
@@ -99,13 +103,17 @@ class TokenBytes {
     std::vector<int32_t> ids;                                 // tokens that end here
   };
   const std::vector<TrieNode>& trie() const { return trie_; }
-  // Tokens with a '<' in them: in plain text, the only ones that can change the grammar's state.
-  const std::vector<int32_t>& with_angle_bracket() const { return with_angle_bracket_; }
+  // The tokens that can change a quiet state (see CallGrammarState::quiet): for text, those with a
+  // '<'; for a string's text, those with a byte that is not printable UTF-8 or is '"', '\\' or '<'.
+  const std::vector<int32_t>& stirring_text() const { return stirring_text_; }
+  const std::vector<int32_t>& stirring_string() const { return stirring_string_; }
+  // For the start of a reply: those with a '<' or whose first byte after whitespace is '{', '[' or '`'.
+  const std::vector<int32_t>& stirring_start() const { return stirring_start_; }
 
  private:
   std::vector<std::string> pieces_;
   std::vector<TrieNode> trie_;
-  std::vector<int32_t> with_angle_bracket_;
+  std::vector<int32_t> stirring_text_, stirring_string_, stirring_start_;
 };
 
 // A LogitsProcessor: sets -inf on every token the grammar refuses next. It follows the reply through

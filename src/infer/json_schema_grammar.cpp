@@ -291,6 +291,12 @@ bool SchemaMatcher::frame_can_end(const Frame& frame) const {
   return false;
 }
 
+bool SchemaMatcher::in_string_text() const {
+  if (frames_.empty()) return false;
+  const Frame& f = frames_.back();
+  return f.type == kStringFrame && !f.is_key && f.phase == kChars && f.utf8_left == 0;
+}
+
 bool SchemaMatcher::complete() const { return done_ || (frames_.size() == 1 && frame_can_end(frames_.front())); }
 
 // The top frame is done: remove it and move its parent past the value.

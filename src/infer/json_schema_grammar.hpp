@@ -92,6 +92,9 @@ class SchemaMatcher {
   bool complete() const;
   // No byte can follow: the value is complete and closed (an object, string or literal).
   bool finished() const { return frames_.empty() && done_; }
+  // Inside a string value, between characters: any printable UTF-8 other than '"' and '\\' is taken
+  // and leaves the matcher as it is (a key is excluded: its bytes are kept).
+  bool in_string_text() const;
 
  private:
   struct Frame {
