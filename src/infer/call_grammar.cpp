@@ -39,7 +39,7 @@ CallGrammar::CallGrammar(const std::vector<functions::FunctionDefinition>& funct
     parameters.push_back(f.parameters);
     if (syntax == CallSyntax::functional_tokens) {
       tags_.push_back(std::string(kFunctionalPrefix) + f.name + ">");
-      arguments_.push_back(CompiledSchema::compile(f.parameters));
+      arguments_.push_back(CompiledSchema::compile_arguments(f.parameters));
     }
   }
   if (syntax == CallSyntax::tool_call_tags) call_ = CompiledSchema::compile_call(names, parameters);

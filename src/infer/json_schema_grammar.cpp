@@ -233,6 +233,20 @@ CompiledSchema CompiledSchema::compile(const Json& schema) {
   return out;
 }
 
+int CompiledSchema::object_of(int index) {
+  const Node& n = node(index);
+  if (n.kind == Kind::object) return index;
+  if (n.kind == Kind::one_of && n.by_first_byte[kObject] != -1) return n.by_first_byte[kObject];
+  return generic_[kObject];
+}
+
+CompiledSchema CompiledSchema::compile_arguments(const Json& parameters) {
+  CompiledSchema out;
+  out.add_generic_nodes();
+  out.root_ = out.object_of(out.compile_node(parameters, 0));
+  return out;
+}
+
 CompiledSchema CompiledSchema::compile_call(const std::vector<std::string>& names, const std::vector<Json>& parameters) {
   CompiledSchema out;
   out.add_generic_nodes();
@@ -244,7 +258,7 @@ CompiledSchema CompiledSchema::compile_call(const std::vector<std::string>& name
   std::vector<Json> name_values(names.begin(), names.end());
   call.key_nodes = {out.literals_node(name_values), -1};  // the arguments' node depends on the name
   call.required = {true, true};
-  for (const auto& p : parameters) call.call_arguments.push_back(out.compile_node(p, 1));
+  for (const auto& p : parameters) call.call_arguments.push_back(out.object_of(out.compile_node(p, 1)));
   out.root_ = out.add(std::move(call));
   return out;
 }

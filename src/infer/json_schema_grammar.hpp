@@ -57,6 +57,9 @@ class CompiledSchema {
   // Compiles `schema` (its errors are the validator's business: a keyword of the wrong shape is
   // ignored, never fatal). The root is node root().
   static CompiledSchema compile(const Json& schema);
+  // A function's parameters: like compile, but always an object, since a call's arguments must be
+  // one (a schema that allows other types keeps its object branch; one without any allows {}).
+  static CompiledSchema compile_arguments(const Json& parameters);
   // The body of a Hermes <tool_call> block: {"name": one of `names`, "arguments": that function's
   // `parameters`}, name first.
   static CompiledSchema compile_call(const std::vector<std::string>& names, const std::vector<Json>& parameters);
@@ -67,6 +70,7 @@ class CompiledSchema {
  private:
   int add(Node node);
   int compile_node(const Json& schema, int depth);
+  int object_of(int node);
   int compile_type(const Json& schema, const std::string& type, int depth);
   int literals_node(const std::vector<Json>& values);
   int merge(const std::vector<int>& branches);

@@ -143,6 +143,26 @@ TEST(CallGrammar, EveryReplyItAcceptsParsesAndFitsTheFunctions) {
   EXPECT_LT(accepted, edits / 2);
 }
 
+TEST(CallGrammar, ArgumentsAreAnObjectWhateverTheParametersSchemaAllows) {
+  // Parameters that allow any value, or none that is an object: the parser reads only an object.
+  for (const char* parameters : {"{}", "true", "{\"type\": [\"string\", \"object\"]}", "{\"type\": \"string\"}"}) {
+    const std::vector<functions::FunctionDefinition> defs = {{"f", "", parse_json(parameters, "parameters")}};
+    for (CallSyntax syntax : {CallSyntax::functional_tokens, CallSyntax::tool_call_tags}) {
+      const CallGrammar grammar(defs, syntax);
+      const std::string open = syntax == CallSyntax::functional_tokens ? "<fn_f>" : "<tool_call>{\"name\": \"f\", \"arguments\": ";
+      const std::string close = syntax == CallSyntax::functional_tokens ? "" : "}</tool_call>";
+      EXPECT_FALSE(accepts(grammar, open + "null" + close)) << parameters;
+      EXPECT_FALSE(accepts(grammar, open + "\"x\"" + close)) << parameters;
+      EXPECT_TRUE(accepts(grammar, open + "{}" + close)) << parameters;
+      // Parses (json_valid); fits the schema unless the schema allows no object at all.
+      EXPECT_TRUE(parse_model_output(open + "{}" + close).json_valid) << parameters;
+      if (std::string(parameters) != "{\"type\": \"string\"}") {
+        EXPECT_TRUE(readable(open + "{}" + close, defs)) << parameters;
+      }
+    }
+  }
+}
+
 TEST(CallGrammar, NeedsFunctions) {
   try {
     CallGrammar grammar({}, CallSyntax::functional_tokens);
