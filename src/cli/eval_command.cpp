@@ -1,10 +1,10 @@
 // `slmtune eval --model M [--adapter A] --data FILE`: greedy generation for every row of a
 // function-calling dataset (the article's CSV or chat JSONL) and the scores of issue 7: exact match,
 // name and argument accuracy, JSON validity, no-call accuracy, a confusion table of emergency_type,
-// latency and prompt length. --constrained scores the model under constrained decoding (the calls held
-// to the functions' schemas, as `assist` runs it). A table on stdout, or with --json one JSON object; --json-out writes that
-// object to a file next to the table (one generation pass for both); --predictions writes every row's
-// output and score as JSONL.
+// latency and prompt length. --constrained scores the model under constrained decoding (the calls
+// held to the functions' schemas, as `assist` runs it). A table on stdout, or with --json one JSON
+// object; --json-out writes that object to a file next to the table (one generation pass for both);
+// --predictions writes every row's output and score as JSONL.
 #include <fmt/format.h>
 
 #include <cstdio>

@@ -30,9 +30,15 @@ Completion TransformerGenerator::complete(const std::string& prompt,
   infer::TransformerModel model(transformer_);
   infer::Sampler greedy(infer::SamplingConfig{.temperature = 0.0f});
   if (options_.constrained && !functions.empty()) {
-    if (!token_bytes_) token_bytes_ = std::make_shared<const infer::TokenBytes>(tokenizer_);
+    if (!token_bytes_) {
+      token_bytes_ = std::make_shared<const infer::TokenBytes>(tokenizer_);
+      // A token that spells a stop string (an end-of-turn marker that is not an EOS id) ends the reply
+      // as EOS does, so the grammar must keep it out of a call just the same.
+      end_ids_ = options_.eos_ids;
+      for (int32_t id : token_bytes_->containing(options_.stop_strings)) end_ids_.push_back(id);
+    }
     greedy.add_processor(std::make_shared<infer::CallGrammarProcessor>(
-        std::make_shared<const infer::CallGrammar>(functions, options_.call_syntax), token_bytes_, options_.eos_ids));
+        std::make_shared<const infer::CallGrammar>(functions, options_.call_syntax), token_bytes_, end_ids_));
   }
   infer::GenerationOptions generation;
   generation.max_new_tokens = options_.max_new_tokens;

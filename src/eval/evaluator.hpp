@@ -69,6 +69,7 @@ class TransformerGenerator final : public Generator {
   const tokenizer::Tokenizer& tokenizer_;
   GeneratorOptions options_;
   std::shared_ptr<const infer::TokenBytes> token_bytes_;  // built on the first constrained request
+  std::vector<int32_t> end_ids_;  // EOS ids and the tokens that spell a stop string
 };
 
 // End-of-turn markers a template writes after an assistant message (<|im_end|>, <|eot_id|>, <|end|>,

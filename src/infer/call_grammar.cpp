@@ -192,6 +192,14 @@ TokenBytes::TokenBytes(const tokenizer::Tokenizer& tokenizer) {
   }
 }
 
+std::vector<int32_t> TokenBytes::containing(const std::vector<std::string>& texts) const {
+  std::vector<int32_t> out;
+  for (size_t id = 0; id < pieces_.size(); ++id)
+    if (std::any_of(texts.begin(), texts.end(), [&](const std::string& t) { return pieces_[id].find(t) != std::string::npos; }))
+      out.push_back(static_cast<int32_t>(id));
+  return out;
+}
+
 CallGrammarProcessor::CallGrammarProcessor(std::shared_ptr<const CallGrammar> grammar,
                                            std::shared_ptr<const TokenBytes> tokens, std::vector<int32_t> end_ids)
     : grammar_(std::move(grammar)), tokens_(std::move(tokens)), end_ids_(std::move(end_ids)), state_(grammar_.get()) {}

@@ -97,6 +97,8 @@ class TokenBytes {
 
   size_t size() const { return pieces_.size(); }
   const std::string& piece(int32_t id) const { return pieces_[static_cast<size_t>(id)]; }
+  // The tokens whose bytes hold one of `texts` (e.g. the ones that spell a stop string).
+  std::vector<int32_t> containing(const std::vector<std::string>& texts) const;
 
   struct TrieNode {
     std::vector<std::pair<unsigned char, int32_t>> children;  // byte → node
@@ -117,8 +119,10 @@ class TokenBytes {
 };
 
 // A LogitsProcessor: sets -inf on every token the grammar refuses next. It follows the reply through
-// the history it is given (the ids after the first call's history are the reply). Fails with one
-// line when no token of the vocabulary can continue (a schema nothing satisfies).
+// the history it is given (the ids after the first call's history are the reply). `end_ids` are the
+// tokens that end a reply: EOS ids, and the tokens that spell a stop string; they are allowed only
+// where the reply may end. Fails with one line when no token of the vocabulary can continue (a schema
+// nothing satisfies).
 class CallGrammarProcessor final : public LogitsProcessor {
  public:
   CallGrammarProcessor(std::shared_ptr<const CallGrammar> grammar, std::shared_ptr<const TokenBytes> tokens,

@@ -5,6 +5,7 @@
 // the same model without the grammar writes malformed calls.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -239,6 +240,31 @@ TEST(CallGrammarProcessor, HoldsANoisyModelToValidCallsOverTheBundledTokenizer) 
   EXPECT_GT(constrained_ended, 12);
   EXPECT_GT(constrained_calls, 5);
   EXPECT_GT(unconstrained_malformed, 5);  // what the grammar prevents does happen without it
+}
+
+// A stop string that is not an EOS id (Phi-3's <|end|>, or <|im_end|> here) ends a reply all the same:
+// passed as an end id, the token that spells it is kept out of a call and allowed after one.
+TEST(CallGrammarProcessor, KeepsTokensThatSpellAStopStringOutOfACall) {
+  const auto defs = maritime_functions();
+  tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(testing::source_dir() / "models/maritime-lm");
+  const auto tokens = std::make_shared<const infer::TokenBytes>(tok);
+  const auto end = tok.token_to_id("<|im_end|>");
+  ASSERT_TRUE(end.has_value());
+  const std::vector<int32_t> stops = tokens->containing({"<|im_end|>"});
+  EXPECT_NE(std::find(stops.begin(), stops.end(), *end), stops.end());
+  const auto grammar = std::make_shared<const CallGrammar>(defs, CallSyntax::tool_call_tags);
+  for (const auto& [reply, allowed] : std::vector<std::pair<std::string, bool>>{
+           // inside a free string, where the grammar alone would take "<|im_end|>" as text
+           {"<tool_call>\n{\"name\": \"broadcast_emergency_message\", \"arguments\": {\"location\": \"4", false},
+           {"<tool_call>\n{\"name\": \"categorize_emergency\", \"arguments\": " + kCategorize + "}\n</tool_call>", true}}) {
+    infer::CallGrammarProcessor processor(grammar, tokens, stops);
+    std::vector<int32_t> history = {0};
+    std::vector<float> logits(tok.vocab_size(), 0.0f);
+    processor.process(logits, history);
+    for (int32_t id : tok.encode(reply, false, true)) history.push_back(id);
+    processor.process(logits, history);
+    EXPECT_EQ(std::isinf(logits[static_cast<size_t>(*end)]), !allowed) << reply;
+  }
 }
 
 }  // namespace
