@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
     auto start = std::chrono::steady_clock::now();
     const auto tokens = std::make_shared<const infer::TokenBytes>(tok);
     const double build = seconds_since(start);
-    const auto grammar = std::make_shared<const infer::CallGrammar>(functions, infer::CallSyntax::functional_tokens);
+    const auto grammar = std::make_shared<const infer::CallGrammar>(functions);
     for (const auto& [place, text] : places) {
       // A processor that has followed the reply up to `text` (its first call notes the prompt).
       const std::vector<int32_t> history = {0};

@@ -40,11 +40,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   const functions::FunctionDefinition function{"f", "", schema};
-  for (auto syntax : {infer::CallSyntax::functional_tokens, infer::CallSyntax::tool_call_tags}) {
-    const infer::CallGrammar grammar({function}, syntax);
-    infer::CallGrammarState state(&grammar);
-    if (state.feed(reply) && state.can_end() && !eval::parse_model_output(reply).json_valid)
-      std::abort();  // the grammar took a reply whose calls do not read back
-  }
+  const infer::CallGrammar grammar({function});
+  infer::CallGrammarState state(&grammar);
+  if (state.feed(reply) && state.can_end() && !eval::parse_model_output(reply).json_valid)
+    std::abort();  // the grammar took a reply whose calls do not read back
   return 0;
 }

@@ -88,7 +88,6 @@ void run_assist(const AssistOptions& o) {
   generation.eos_ids = loaded.model.eos_ids;
   generation.stop_strings = eval::end_of_turn_strings(*loaded.chat_template);
   generation.constrained = o.constrained;
-  generation.call_syntax = eval::call_syntax(format);
   eval::TransformerGenerator generator(*loaded.model.transformer, loaded.model.tokenizer, generation);
   const eval::Completion reply = generator.complete(prompt, example.tools);
   log::info("{} prompt tokens, {} generated in {:.2f} s", reply.cost.prompt_tokens, reply.cost.generated_tokens, reply.cost.seconds);

@@ -74,7 +74,6 @@ void run_eval(const EvalCliOptions& o) {
   generation.eos_ids = loaded.model.eos_ids;
   generation.stop_strings = eval::end_of_turn_strings(*loaded.chat_template);
   generation.constrained = o.constrained;
-  generation.call_syntax = eval::call_syntax(format);
   eval::TransformerGenerator generator(*loaded.model.transformer, loaded.model.tokenizer, generation);
   eval::EvalOptions options;
   options.format = format;

@@ -18,11 +18,6 @@ TransformerGenerator::TransformerGenerator(Transformer& transformer, const token
   if (options_.max_new_tokens <= 0) fail("max new tokens must be at least 1, got {}", options_.max_new_tokens);
 }
 
-infer::CallSyntax call_syntax(data::PromptFormat format) {
-  return format == data::PromptFormat::functional_tokens ? infer::CallSyntax::functional_tokens
-                                                         : infer::CallSyntax::tool_call_tags;
-}
-
 Completion TransformerGenerator::complete(const std::string& prompt,
                                           const std::vector<functions::FunctionDefinition>& functions) {
   const auto start = std::chrono::steady_clock::now();
@@ -38,7 +33,7 @@ Completion TransformerGenerator::complete(const std::string& prompt,
       for (int32_t id : token_bytes_->containing(options_.stop_strings)) end_ids_.push_back(id);
     }
     greedy.add_processor(std::make_shared<infer::CallGrammarProcessor>(
-        std::make_shared<const infer::CallGrammar>(functions, options_.call_syntax), token_bytes_, end_ids_));
+        std::make_shared<const infer::CallGrammar>(functions), token_bytes_, end_ids_));
   }
   infer::GenerationOptions generation;
   generation.max_new_tokens = options_.max_new_tokens;

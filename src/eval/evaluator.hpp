@@ -46,14 +46,10 @@ struct GeneratorOptions {
   std::vector<int32_t> eos_ids;
   // Text that ends a reply as EOS does (an end-of-turn marker that is not an EOS id).
   std::vector<std::string> stop_strings;
-  // Constrained decoding (infer/call_grammar.hpp): every call the model writes, in `call_syntax`,
-  // parses and fits its function's schema. A request with no functions is not constrained.
+  // Constrained decoding (infer/call_grammar.hpp): every call the model writes parses and fits its
+  // function's schema. A request with no functions is not constrained.
   bool constrained = false;
-  infer::CallSyntax call_syntax = infer::CallSyntax::tool_call_tags;
 };
-
-// How calls are written in each prompt format: <fn_NAME> tokens, or <tool_call> blocks.
-infer::CallSyntax call_syntax(data::PromptFormat format);
 
 // Greedy decoding with a KV cache. The prompt is tokenized as `slmtune chat` does (special tokens in
 // the text recognised, none added: the template writes them). The reply is decoded with special

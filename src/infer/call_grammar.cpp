@@ -29,20 +29,17 @@ bool completes(size_t& matched, std::string_view needle, unsigned char byte) {
 
 }  // namespace
 
-CallGrammar::CallGrammar(const std::vector<functions::FunctionDefinition>& functions, CallSyntax syntax)
-    : syntax_(syntax) {
+CallGrammar::CallGrammar(const std::vector<functions::FunctionDefinition>& functions) {
   if (functions.empty()) fail("constrained decoding: no function definitions to constrain the calls to");
   std::vector<std::string> names;
   std::vector<Json> parameters;
   for (const auto& f : functions) {
     names.push_back(f.name);
     parameters.push_back(f.parameters);
-    if (syntax == CallSyntax::functional_tokens) {
-      tags_.push_back(std::string(kFunctionalPrefix) + f.name + ">");
-      arguments_.push_back(CompiledSchema::compile_arguments(f.parameters));
-    }
+    tags_.push_back(std::string(kFunctionalPrefix) + f.name + ">");
+    arguments_.push_back(CompiledSchema::compile_arguments(f.parameters));
   }
-  if (syntax == CallSyntax::tool_call_tags) call_ = CompiledSchema::compile_call(names, parameters);
+  call_ = CompiledSchema::compile_call(names, parameters);
 }
 
 // Free text: watch for what opens a call, and for what the call parser would misread.
@@ -50,32 +47,28 @@ bool CallGrammarState::feed_text(unsigned char byte) {
   if (pending_.empty() && byte != '<') return true;
   pending_ += static_cast<char>(byte);
   if (byte == '<' && pending_.size() > 1) pending_ = "<";  // a tag can only start at the latest '<'
-  const bool functional = grammar_->syntax_ == CallSyntax::functional_tokens;
-  bool viable = false;
-  if (functional) {
-    for (size_t i = 0; i < grammar_->tags_.size(); ++i) {
-      const std::string& tag = grammar_->tags_[i];
-      if (tag == pending_) {
-        mode_ = Mode::arguments;
-        matcher_ = SchemaMatcher(&grammar_->arguments_[i], grammar_->arguments_[i].root());
-        pending_.clear();
-        return true;
-      }
-      viable = viable || tag.starts_with(pending_);
-    }
-    // <tool_call> would make the parser read the reply as tool-call blocks and skip the <fn_> calls.
-    if (pending_ == kOpenTag) return false;
-    viable = viable || kOpenTag.starts_with(pending_);
-  } else {
-    if (pending_ == kOpenTag) {
-      mode_ = Mode::call_body;
-      bare_ = false;
-      matcher_ = SchemaMatcher(&grammar_->call_, grammar_->call_.root());
-      pending_.clear();
-      return true;
-    }
-    viable = kOpenTag.starts_with(pending_) || kFunctionalPrefix.starts_with(pending_);
+  for (size_t i = 0; i < grammar_->tags_.size(); ++i) {
+    if (grammar_->tags_[i] != pending_) continue;
+    // After <tool_call> blocks the parser would not read a <fn_NAME> call.
+    if (shape_ == Shape::tool_call_tags) return false;
+    shape_ = Shape::functional_tokens;
+    mode_ = Mode::arguments;
+    matcher_ = SchemaMatcher(&grammar_->arguments_[i], grammar_->arguments_[i].root());
+    pending_.clear();
+    return true;
   }
+  if (pending_ == kOpenTag) {
+    // After <fn_NAME> calls, a <tool_call> would make the parser read only tool-call blocks.
+    if (shape_ == Shape::functional_tokens) return false;
+    shape_ = Shape::tool_call_tags;
+    mode_ = Mode::call_body;
+    bare_ = false;
+    matcher_ = SchemaMatcher(&grammar_->call_, grammar_->call_.root());
+    pending_.clear();
+    return true;
+  }
+  bool viable = kOpenTag.starts_with(pending_);
+  for (const auto& tag : grammar_->tags_) viable = viable || tag.starts_with(pending_);
   // A "<fn_" that does not spell a defined function's token would read as a call to an unknown one.
   if (!viable && std::string_view(pending_).starts_with(kFunctionalPrefix)) return false;
   if (!viable) pending_.clear();
@@ -86,14 +79,14 @@ bool CallGrammarState::feed(unsigned char byte) {
   switch (mode_) {
     case Mode::start:
       if (is_whitespace(byte)) return true;
-      if (byte == '{' && grammar_->syntax_ == CallSyntax::tool_call_tags) {
+      if (byte == '{') {  // a bare call: the whole reply
         mode_ = Mode::call_body;
         bare_ = true;
         matcher_ = SchemaMatcher(&grammar_->call_, grammar_->call_.root());
         return matcher_.feed(byte);
       }
-      // The parser reads a reply that starts so as a bare JSON call or list of calls.
-      if (byte == '{' || byte == '[' || byte == '`') return false;
+      // The parser reads a reply that starts so as a list of calls or a fenced one.
+      if (byte == '[' || byte == '`') return false;
       mode_ = Mode::text;
       return feed_text(byte);
     case Mode::text:

@@ -4,15 +4,17 @@
 // schema (json_valid is 1 by construction; the evaluator still judges the values).
 //
 // The grammar is "lazy", as llama.cpp's tool-call grammars are: the reply is free text until the model
-// opens a call, and only the call itself is constrained. Opening a call means, per syntax:
-//   * functional_tokens: `<fn_NAME>` for a defined function, then its arguments as one JSON object;
-//   * tool_call_tags: `<tool_call>`, then {"name": NAME, "arguments": {...}} (name first, arguments
-//     for that function), then `</tool_call>`; or, at the very start of the reply, that object bare,
-//     with nothing but whitespace after it (the shapes eval/call_parser.hpp reads).
-// Text that would make eval/call_parser.hpp see a call it cannot read is refused: a `<fn_` that does
-// not spell a defined function's token, the other syntax's opening, a tool-call tag spelled inside a
-// call's JSON (the parser looks for tags before it reads JSON), and (functional_tokens) a reply that
-// begins with `{`, `[` or a ``` fence. An end-of-sequence id is allowed only outside a call.
+// opens a call, and only the call itself is constrained. It reads the shapes eval/call_parser.hpp
+// reads, whichever the model was trained to write:
+//   * `<fn_NAME>` for a defined function, then its arguments as one JSON object (functional tokens);
+//   * `<tool_call>`, then {"name": NAME, "arguments": {...}} (name first, arguments for that
+//     function), then `</tool_call>` (Hermes / Qwen2.5);
+//   * at the very start of the reply, that object bare, with nothing but whitespace after it.
+// The first call fixes the shape for the rest of the reply, as the parser reads one shape per reply.
+// Text that would make the parser see a call it cannot read is refused: a `<fn_` that does not spell
+// a defined function's token, the other shape's opening after the first call, a tool-call tag spelled
+// inside a call's JSON (the parser looks for tags before it reads JSON), and a reply that begins with
+// `[` or a ``` fence. An end-of-sequence id is allowed only outside a call.
 //
 // Tokens are matched by the bytes they add to the decoded text. A token that holds part of a UTF-8
 // character decodes to U+FFFD on its own; the grammar reads those bytes, which keeps it in step
@@ -35,24 +37,19 @@ class Tokenizer;
 
 namespace slmtune::infer {
 
-enum class CallSyntax { functional_tokens, tool_call_tags };
-
 class CallGrammar {
  public:
   // Fails (one line) when `functions` is empty: there would be nothing to call.
-  CallGrammar(const std::vector<functions::FunctionDefinition>& functions, CallSyntax syntax);
+  explicit CallGrammar(const std::vector<functions::FunctionDefinition>& functions);
   // States and matchers point into the grammar: it stays where it was built.
   CallGrammar(const CallGrammar&) = delete;
   CallGrammar& operator=(const CallGrammar&) = delete;
 
-  CallSyntax syntax() const { return syntax_; }
-
  private:
   friend class CallGrammarState;
-  CallSyntax syntax_;
-  std::vector<std::string> tags_;              // functional_tokens: "<fn_NAME>" per function
-  std::vector<CompiledSchema> arguments_;      // functional_tokens: each function's parameters
-  CompiledSchema call_;                        // tool_call_tags: the body of a block
+  std::vector<std::string> tags_;          // "<fn_NAME>" per function
+  std::vector<CompiledSchema> arguments_;  // each function's parameters, after its tag
+  CompiledSchema call_;                    // the body of a <tool_call> block, or a bare call
 };
 
 // Where a reply stands in the grammar. Cheap to copy: copy it to try a continuation.
@@ -76,10 +73,12 @@ class CallGrammarState {
 
  private:
   enum class Mode : uint8_t { start, text, arguments, call_body, close_tag, tail };
+  enum class Shape : uint8_t { open, functional_tokens, tool_call_tags };  // of the reply's calls
   bool feed_text(unsigned char byte);
 
   const CallGrammar* grammar_;
   Mode mode_ = Mode::start;
+  Shape shape_ = Shape::open;
   uint8_t ws_ = 0;           // whitespace run before a closing tag or after a bare call
   std::string pending_;      // free text since the last '<' that may still open (or spoil) a tag
   size_t close_matched_ = 0; // bytes of </tool_call> written

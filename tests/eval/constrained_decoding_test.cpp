@@ -27,7 +27,6 @@ namespace {
 
 using infer::CallGrammar;
 using infer::CallGrammarState;
-using infer::CallSyntax;
 
 std::vector<functions::FunctionDefinition> maritime_functions() {
   return functions::parse_function_definitions(read_json_file(testing::source_dir() / "examples/maritime/functions.json"),
@@ -50,9 +49,13 @@ const std::string kCategorize = R"({"emergency_detail": "Fire"})";
 const std::string kBroadcast =
     R"({"location": "42.3541N, 71.0654W", "emergency_detail": "Fire", "emergency_type": "Mayday"})";
 
+auto block(const std::string& name, const std::string& arguments) {
+  return "<tool_call>\n{\"name\": \"" + name + "\", \"arguments\": " + arguments + "}\n</tool_call>";
+}
+
 TEST(CallGrammar, FunctionalTokensTakeCallsAndFreeTextRefuseWhatTheParserWouldMisread) {
   const auto defs = maritime_functions();
-  const CallGrammar grammar(defs, CallSyntax::functional_tokens);
+  const CallGrammar grammar(defs);
   const std::vector<std::string> good = {
       "<fn_categorize_emergency>" + kCategorize + "\n<fn_broadcast_emergency_message>" + kBroadcast,
       "Sending the alert now.\n<fn_broadcast_emergency_message> " + kBroadcast + "\nStay calm.",
@@ -70,9 +73,11 @@ TEST(CallGrammar, FunctionalTokensTakeCallsAndFreeTextRefuseWhatTheParserWouldMi
       "<fn_categorize_emergency>{\"emergency_detail\", \"Fire\"}",              // the comma for a colon
       "<fn_categorize_emergency>",                                              // cut before the arguments
       "<fn_categorize_emergency>{\"emergency_detail\": \"Fire\"",               // cut inside them
-      "<tool_call>\n{\"name\": \"categorize_emergency\", \"arguments\": " + kCategorize + "}\n</tool_call>",
-      "  " + kCategorize,                                                       // a bare JSON reply
+      // after a <fn_NAME> call, a tool-call block (the parser would read only the blocks)
+      "<fn_categorize_emergency>" + kCategorize + "\n" + block("categorize_emergency", kCategorize),
+      "  " + kCategorize,                                                       // bare arguments, no call
       "```json\n" + kCategorize + "\n```",
+      "[" + kCategorize + "]",
       // a tag inside a string: the parser would read the reply as tool-call blocks
       "<fn_broadcast_emergency_message>{\"location\": \"<tool_call>\", \"emergency_detail\": \"Fire\", \"emergency_type\": \"Mayday\"}",
   };
@@ -88,10 +93,7 @@ TEST(CallGrammar, FunctionalTokensTakeCallsAndFreeTextRefuseWhatTheParserWouldMi
 
 TEST(CallGrammar, ToolCallTagsHoldTheArgumentsToTheNamedFunction) {
   const auto defs = maritime_functions();
-  const CallGrammar grammar(defs, CallSyntax::tool_call_tags);
-  auto block = [](const std::string& name, const std::string& arguments) {
-    return "<tool_call>\n{\"name\": \"" + name + "\", \"arguments\": " + arguments + "}\n</tool_call>";
-  };
+  const CallGrammar grammar(defs);
   const std::vector<std::string> good = {
       block("categorize_emergency", kCategorize) + "\n" + block("broadcast_emergency_message", kBroadcast),
       "Calling for help.\n" + block("broadcast_emergency_message", kBroadcast),
@@ -108,7 +110,7 @@ TEST(CallGrammar, ToolCallTagsHoldTheArgumentsToTheNamedFunction) {
       "<tool_call>\n{\"arguments\": " + kCategorize + ", \"name\": \"categorize_emergency\"}\n</tool_call>",
       "<tool_call>\n{\"name\": \"categorize_emergency\", \"arguments\": " + kCategorize + "}",  // never closed
       "{\"name\": \"categorize_emergency\", \"arguments\": " + kCategorize + "} and more",
-      "<fn_categorize_emergency>" + kCategorize,
+      block("categorize_emergency", kCategorize) + "<fn_categorize_emergency>" + kCategorize,  // the other shape
       "[{\"name\": \"categorize_emergency\", \"arguments\": " + kCategorize + "}]",
       block("broadcast_emergency_message",
             "{\"location\": \"a </tool_call> b\", \"emergency_detail\": \"Fire\", \"emergency_type\": \"Mayday\"}"),
@@ -119,18 +121,16 @@ TEST(CallGrammar, ToolCallTagsHoldTheArgumentsToTheNamedFunction) {
 // The property: a one-byte edit of a valid reply that the grammar takes whole reads back as valid calls.
 TEST(CallGrammar, EveryReplyItAcceptsParsesAndFitsTheFunctions) {
   const auto defs = maritime_functions();
-  const std::vector<std::pair<CallSyntax, std::string>> seeds = {
-      {CallSyntax::functional_tokens,
-       "ok <fn_categorize_emergency>" + kCategorize + "\n<fn_broadcast_emergency_message>" + kBroadcast},
-      {CallSyntax::tool_call_tags,
-       "<tool_call>\n{\"name\": \"broadcast_emergency_message\", \"arguments\": " + kBroadcast + "}\n</tool_call>"},
-      {CallSyntax::tool_call_tags, "{\"name\": \"categorize_emergency\", \"arguments\": " + kCategorize + "}"},
+  const std::vector<std::string> seeds = {
+      "ok <fn_categorize_emergency>" + kCategorize + "\n<fn_broadcast_emergency_message>" + kBroadcast,
+      "<tool_call>\n{\"name\": \"broadcast_emergency_message\", \"arguments\": " + kBroadcast + "}\n</tool_call>",
+      "{\"name\": \"categorize_emergency\", \"arguments\": " + kCategorize + "}",
   };
   const std::string alphabet = "{}[]\":,<>/_ abcfn\n`\\";
   Rng rng(11);
   int accepted = 0, edits = 0;
-  for (const auto& [syntax, seed] : seeds) {
-    const CallGrammar grammar(defs, syntax);
+  const CallGrammar grammar(defs);
+  for (const auto& seed : seeds) {
     ASSERT_TRUE(accepts(grammar, seed)) << seed;
     for (int trial = 0; trial < 4000; ++trial) {
       const std::string reply = testing::one_byte_edit(seed, rng, alphabet);
@@ -148,10 +148,10 @@ TEST(CallGrammar, ArgumentsAreAnObjectWhateverTheParametersSchemaAllows) {
   // Parameters that allow any value, or none that is an object: the parser reads only an object.
   for (const char* parameters : {"{}", "true", "{\"type\": [\"string\", \"object\"]}", "{\"type\": \"string\"}"}) {
     const std::vector<functions::FunctionDefinition> defs = {{"f", "", parse_json(parameters, "parameters")}};
-    for (CallSyntax syntax : {CallSyntax::functional_tokens, CallSyntax::tool_call_tags}) {
-      const CallGrammar grammar(defs, syntax);
-      const std::string open = syntax == CallSyntax::functional_tokens ? "<fn_f>" : "<tool_call>{\"name\": \"f\", \"arguments\": ";
-      const std::string close = syntax == CallSyntax::functional_tokens ? "" : "}</tool_call>";
+    const CallGrammar grammar(defs);
+    for (bool functional : {true, false}) {
+      const std::string open = functional ? "<fn_f>" : "<tool_call>{\"name\": \"f\", \"arguments\": ";
+      const std::string close = functional ? "" : "}</tool_call>";
       EXPECT_FALSE(accepts(grammar, open + "null" + close)) << parameters;
       EXPECT_FALSE(accepts(grammar, open + "\"x\"" + close)) << parameters;
       EXPECT_TRUE(accepts(grammar, open + "{}" + close)) << parameters;
@@ -166,7 +166,7 @@ TEST(CallGrammar, ArgumentsAreAnObjectWhateverTheParametersSchemaAllows) {
 
 TEST(CallGrammar, NeedsFunctions) {
   try {
-    CallGrammar grammar({}, CallSyntax::functional_tokens);
+    CallGrammar grammar({});
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("no function definitions"), std::string::npos) << e.what();
@@ -209,7 +209,7 @@ TEST(CallGrammarProcessor, HoldsANoisyModelToValidCallsOverTheBundledTokenizer) 
   const auto eos = tok.token_to_id("<|im_end|>");
   ASSERT_TRUE(eos.has_value());
   const auto tokens = std::make_shared<const infer::TokenBytes>(tok);
-  const auto grammar = std::make_shared<const CallGrammar>(defs, CallSyntax::functional_tokens);
+  const auto grammar = std::make_shared<const CallGrammar>(defs);
   const auto decode = [&](std::span<const int32_t> ids) { return tok.decode(ids, /*skip_special=*/false); };
   const std::vector<int32_t> prompt = tok.encode("<|im_start|>assistant\n", false, true);
 
@@ -252,7 +252,7 @@ TEST(CallGrammarProcessor, KeepsTokensThatSpellAStopStringOutOfACall) {
   ASSERT_TRUE(end.has_value());
   const std::vector<int32_t> stops = tokens->containing({"<|im_end|>"});
   EXPECT_NE(std::find(stops.begin(), stops.end(), *end), stops.end());
-  const auto grammar = std::make_shared<const CallGrammar>(defs, CallSyntax::tool_call_tags);
+  const auto grammar = std::make_shared<const CallGrammar>(defs);
   for (const auto& [reply, allowed] : std::vector<std::pair<std::string, bool>>{
            // inside a free string, where the grammar alone would take "<|im_end|>" as text
            {"<tool_call>\n{\"name\": \"broadcast_emergency_message\", \"arguments\": {\"location\": \"4", false},

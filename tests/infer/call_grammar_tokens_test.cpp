@@ -46,22 +46,24 @@ TEST(TokenBytes, PiecesAddUpToTheDecodedText) {
 // The processor's mask against brute force: feed every token's bytes to a copy of the state.
 TEST(CallGrammarProcessor, TrieWalkOffersExactlyTheTokensTheGrammarTakes) {
   const auto defs = maritime_functions();
-  const std::vector<std::pair<CallSyntax, std::string>> prefixes = {
-      {CallSyntax::tool_call_tags, ""},
-      {CallSyntax::tool_call_tags, "<tool_call>\n{\"name\": \""},
-      {CallSyntax::tool_call_tags, "<tool_call>\n{\"name\": \"broadcast_emergency_message\", \"arguments\": {\"emergency_type\": \"P"},
-      {CallSyntax::tool_call_tags, "<tool_call>\n{\"name\": \"categorize_emergency\", \"arguments\": {\"emergency_detail\": \"Fire\"}}"},
-      {CallSyntax::functional_tokens, "Text <f"},
-      {CallSyntax::functional_tokens, "<fn_broadcast_emergency_message>{\"location\": \"42.1N"},
-      {CallSyntax::functional_tokens, "<fn_categorize_emergency>{\"emergency_detail\": \"Lost Navigation\"}"},
+  const std::vector<std::string> prefixes = {
+      "",
+      "<tool_call>\n{\"name\": \"",
+      "<tool_call>\n{\"name\": \"broadcast_emergency_message\", \"arguments\": {\"emergency_type\": \"P",
+      "<tool_call>\n{\"name\": \"categorize_emergency\", \"arguments\": {\"emergency_detail\": \"Fire\"}}",
+      "<tool_call>\n{\"name\": \"categorize_emergency\", \"arguments\": {\"emergency_detail\": \"Fire\"}}\n</tool_call>\n",
+      "Text <f",
+      "<fn_broadcast_emergency_message>{\"location\": \"42.1N",
+      "<fn_categorize_emergency>{\"emergency_detail\": \"Lost Navigation\"}",
+      "<fn_categorize_emergency>{\"emergency_detail\": \"Lost Navigation\"}\n<",
   };
   for (const auto& path : vocabularies()) {
     auto tok = tokenizer::Tokenizer::load(path);
     for (const auto& f : defs) tok.add_token("<fn_" + f.name + ">", true);
     const auto tokens = std::make_shared<const TokenBytes>(tok);
     const int32_t eos = 2;
-    for (const auto& [syntax, prefix] : prefixes) {
-      const auto grammar = std::make_shared<const CallGrammar>(defs, syntax);
+    for (const auto& prefix : prefixes) {
+      const auto grammar = std::make_shared<const CallGrammar>(defs);
       CallGrammarProcessor processor(grammar, tokens, {eos});
       // Feed the prefix as the history of one generation: first the prompt, then the prefix's tokens.
       std::vector<int32_t> history = {1};
