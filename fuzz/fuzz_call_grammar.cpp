@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view reply = input.substr(nul + 1);
 
   const infer::CompiledSchema compiled = infer::CompiledSchema::compile(schema);
-  infer::SchemaMatcher matcher(&compiled, compiled.root());
+  infer::SchemaMatcher matcher(&compiled);
   bool taken = true;
   for (char c : reply) taken = taken && matcher.feed(static_cast<unsigned char>(c));
   if (taken && matcher.complete()) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "core/error.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -14,8 +15,6 @@ namespace {
 const std::string_view kFunctionalPrefix = "<fn_";
 const std::string_view kOpenTag = "<tool_call>";
 const std::string_view kCloseTag = "</tool_call>";
-
-bool is_whitespace(unsigned char byte) { return byte == ' ' || byte == '\t' || byte == '\n' || byte == '\r'; }
 
 // Follows `needle` through a stream of bytes; true when it has just been completed. Exact for
 // needles whose first byte does not recur in them (the tags here all start with their only '<').
@@ -42,6 +41,12 @@ CallGrammar::CallGrammar(const std::vector<functions::FunctionDefinition>& funct
   call_ = CompiledSchema::compile_call(names, parameters);
 }
 
+void CallGrammarState::open_call_body(bool bare) {
+  mode_ = Mode::call_body;
+  bare_ = bare;
+  matcher_ = SchemaMatcher(&grammar_->call_);
+}
+
 // Free text: watch for what opens a call, and for what the call parser would misread.
 bool CallGrammarState::feed_text(unsigned char byte) {
   if (pending_.empty() && byte != '<') return true;
@@ -53,7 +58,7 @@ bool CallGrammarState::feed_text(unsigned char byte) {
     if (shape_ == Shape::tool_call_tags) return false;
     shape_ = Shape::functional_tokens;
     mode_ = Mode::arguments;
-    matcher_ = SchemaMatcher(&grammar_->arguments_[i], grammar_->arguments_[i].root());
+    matcher_ = SchemaMatcher(&grammar_->arguments_[i]);
     pending_.clear();
     return true;
   }
@@ -61,9 +66,7 @@ bool CallGrammarState::feed_text(unsigned char byte) {
     // After <fn_NAME> calls, a <tool_call> would make the parser read only tool-call blocks.
     if (shape_ == Shape::functional_tokens) return false;
     shape_ = Shape::tool_call_tags;
-    mode_ = Mode::call_body;
-    bare_ = false;
-    matcher_ = SchemaMatcher(&grammar_->call_, grammar_->call_.root());
+    open_call_body(/*bare=*/false);
     pending_.clear();
     return true;
   }
@@ -78,11 +81,9 @@ bool CallGrammarState::feed_text(unsigned char byte) {
 bool CallGrammarState::feed(unsigned char byte) {
   switch (mode_) {
     case Mode::start:
-      if (is_whitespace(byte)) return true;
+      if (is_json_whitespace(byte)) return true;
       if (byte == '{') {  // a bare call: the whole reply
-        mode_ = Mode::call_body;
-        bare_ = true;
-        matcher_ = SchemaMatcher(&grammar_->call_, grammar_->call_.root());
+        open_call_body(/*bare=*/true);
         return matcher_.feed(byte);
       }
       // The parser reads a reply that starts so as a list of calls or a fenced one.
@@ -107,12 +108,12 @@ bool CallGrammarState::feed(unsigned char byte) {
       }
       return true;
     case Mode::close_tag:
-      if (close_matched_ == 0 && is_whitespace(byte)) return ++ws_ <= kMaxWhitespaceRun;
+      if (close_matched_ == 0 && is_json_whitespace(byte)) return ++ws_ <= kMaxWhitespaceRun;
       if (static_cast<char>(byte) != kCloseTag[close_matched_]) return false;
       if (++close_matched_ == kCloseTag.size()) mode_ = Mode::text;
       return true;
     case Mode::tail:
-      return is_whitespace(byte) && ++ws_ <= kMaxWhitespaceRun;
+      return is_json_whitespace(byte) && ++ws_ <= kMaxWhitespaceRun;
   }
   return false;
 }
@@ -171,14 +172,15 @@ TokenBytes::TokenBytes(const tokenizer::Tokenizer& tokenizer) {
       node = next;
     }
     trie_[static_cast<size_t>(node)].ids.push_back(id);
-    if (piece.find('<') != std::string::npos) stirring_text_.push_back(id);
+    const bool angle_bracket = piece.find('<') != std::string::npos;
+    if (angle_bracket) stirring_text_.push_back(id);
     const bool string_text = tokenizer::is_valid_utf8(piece) &&
                              std::none_of(piece.begin(), piece.end(), [](char c) {
                                return static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\' || c == '<';
                              });
     if (!string_text) stirring_string_.push_back(id);
-    const size_t first = piece.find_first_not_of(" \t\n\r");
-    if (piece.find('<') != std::string::npos ||
+    const size_t first = piece.find_first_not_of(kJsonWhitespace);
+    if (angle_bracket ||
         (first != std::string::npos && std::string_view("{[`").find(piece[first]) != std::string_view::npos))
       stirring_start_.push_back(id);
     pieces_[static_cast<size_t>(id)] = std::move(piece);

@@ -21,7 +21,6 @@
 // everywhere but inside an enum value, where such a token is simply not offered.
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -75,6 +74,7 @@ class CallGrammarState {
   enum class Mode : uint8_t { start, text, arguments, call_body, close_tag, tail };
   enum class Shape : uint8_t { open, functional_tokens, tool_call_tags };  // of the reply's calls
   bool feed_text(unsigned char byte);
+  void open_call_body(bool bare);  // a <tool_call> block's body, or a bare call
 
   const CallGrammar* grammar_;
   Mode mode_ = Mode::start;
@@ -130,7 +130,6 @@ class CallGrammarProcessor final : public LogitsProcessor {
 
   // Marks in `allowed` (one flag per vocabulary entry) the tokens that may come next.
   void allowed_tokens(std::vector<uint8_t>& allowed) const;
-  const CallGrammarState& state() const { return state_; }
 
  private:
   std::shared_ptr<const CallGrammar> grammar_;

@@ -37,7 +37,6 @@ enum StringPhase : uint8_t { kChars, kEscape, kHex0, kHex1, kHex2, kHex3, kLowBa
 // Number phases, as in the JSON grammar: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
 enum NumberPhase : uint8_t { kMinus, kZero, kDigits, kPoint, kFraction, kExponent, kExponentSign, kExponentDigits };
 
-bool is_whitespace(unsigned char byte) { return byte == ' ' || byte == '\t' || byte == '\n' || byte == '\r'; }
 bool is_digit(unsigned char byte) { return byte >= '0' && byte <= '9'; }
 int hex_value(unsigned char byte) {
   if (is_digit(byte)) return byte - '0';
@@ -182,8 +181,8 @@ int CompiledSchema::compile_type(const Json& schema, const std::string& type, in
   if (auto required = schema.find("required"); required != schema.end() && required->is_array()) {
     for (const auto& name : *required) {
       if (!name.is_string()) continue;
-      auto it = std::find_if(object.keys.begin(), object.keys.end(),
-                             [&](const Spelling& s) { return s.text == python_json_dumps(name); });
+      const std::string spelled = python_json_dumps(name);
+      auto it = std::find_if(object.keys.begin(), object.keys.end(), [&](const Spelling& s) { return s.text == spelled; });
       if (it == object.keys.end()) {
         // Required but not listed: only an additional property can give it (or nothing can).
         Node none;
@@ -265,7 +264,7 @@ CompiledSchema CompiledSchema::compile_call(const std::vector<std::string>& name
 
 // ---------------------------------------------------------------- matching
 
-SchemaMatcher::SchemaMatcher(const CompiledSchema* schema, int node) : schema_(schema) { push_value(node); }
+SchemaMatcher::SchemaMatcher(const CompiledSchema* schema) : schema_(schema) { push_value(schema->root()); }
 
 bool SchemaMatcher::push_value(int node) {
   if (frames_.size() >= kMaxNesting) return false;
@@ -288,7 +287,7 @@ bool SchemaMatcher::push_literal(const std::vector<CompiledSchema::Spelling>* sp
 }
 
 bool SchemaMatcher::whitespace(Frame& frame, unsigned char byte) {
-  if (!is_whitespace(byte)) {
+  if (!is_json_whitespace(byte)) {
     frame.ws = 0;
     return false;
   }
@@ -371,7 +370,7 @@ bool SchemaMatcher::start_value(Frame& frame, unsigned char byte) {
     case CompiledSchema::Kind::integer:
       frame.type = kNumberFrame;
       frame.phase = byte == '-' ? kMinus : byte == '0' ? kZero : kDigits;
-      frame.hex = 1;  // the digits of the run so far
+      frame.digits = 1;
       return byte == '-' || is_digit(byte);
     case CompiledSchema::Kind::literals:
       frame.type = kLiteralFrame;
@@ -425,11 +424,11 @@ bool SchemaMatcher::feed_frame(unsigned char byte) {
 
     case kNumberFrame: {
       const bool integer = node.kind == CompiledSchema::Kind::integer;
-      // A digit run, counted in `hex`: bounded so that the number stays within what a double holds
+      // A digit run, counted in `digits`: bounded so that the number stays within what a double holds
       // (a JSON parser refuses 1e99999 as an overflow).
       auto digit = [&](uint8_t phase, uint16_t most) {
-        if (f.phase != phase) f.phase = phase, f.hex = 0;
-        return ++f.hex <= most;
+        if (f.phase != phase) f.phase = phase, f.digits = 0;
+        return ++f.digits <= most;
       };
       switch (f.phase) {
         case kMinus:

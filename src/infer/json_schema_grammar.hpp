@@ -21,6 +21,7 @@
 // kMaxWhitespaceRun bytes in a row, so that a model cannot pad forever.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "formats/json.hpp"
@@ -28,6 +29,11 @@
 namespace slmtune::infer {
 
 inline constexpr int kMaxWhitespaceRun = 32;
+// The bytes JSON counts as whitespace between tokens.
+inline constexpr std::string_view kJsonWhitespace = " \t\n\r";
+inline bool is_json_whitespace(unsigned char byte) {
+  return byte == ' ' || byte == '\t' || byte == '\n' || byte == '\r';
+}
 inline constexpr size_t kMaxNesting = 32;  // frames deep; deeper values are refused
 
 class CompiledSchema {
@@ -88,7 +94,8 @@ class CompiledSchema {
 class SchemaMatcher {
  public:
   SchemaMatcher() = default;
-  SchemaMatcher(const CompiledSchema* schema, int node);
+  // Reads one value of the schema's root node.
+  explicit SchemaMatcher(const CompiledSchema* schema);
 
   // Whether `byte` can continue the text towards an accepted value.
   bool feed(unsigned char byte);
@@ -108,7 +115,8 @@ class SchemaMatcher {
     uint8_t ws = 0;     // whitespace bytes in the current run
     uint8_t utf8_left = 0;
     uint8_t utf8_lo = 0x80, utf8_hi = 0xBF;
-    uint16_t hex = 0;        // \uXXXX value so far; in a number, the digits of the current run
+    uint16_t hex = 0;        // \uXXXX value so far
+    uint16_t digits = 0;     // number: digits in the current run (integer, fraction or exponent)
     bool want_low = false;   // a high surrogate was read: \uDC00-\uDFFF must follow
     bool is_key = false;     // a string frame that reads an object key (kept in text)
     const std::vector<CompiledSchema::Spelling>* spellings = nullptr;  // literal frame

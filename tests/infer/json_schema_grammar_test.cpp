@@ -23,7 +23,7 @@ struct Outcome {
   bool complete = false;
 };
 Outcome run(const CompiledSchema& schema, const std::string& text) {
-  SchemaMatcher matcher(&schema, schema.root());
+  SchemaMatcher matcher(&schema);
   Outcome out;
   for (char c : text) {
     if (!matcher.feed(static_cast<unsigned char>(c))) {
@@ -116,7 +116,7 @@ TEST(SchemaMatcher, RefusesWhatBreaksTheJsonOrTheSchema) {
   }
   // The malformed call is refused at the comma, where a greedy model would go wrong.
   const std::string malformed = R"({"location": "a", "emergency_detail": "Fire", "emergency_type",)";
-  SchemaMatcher matcher(&compiled, compiled.root());
+  SchemaMatcher matcher(&compiled);
   for (size_t i = 0; i + 1 < malformed.size(); ++i) ASSERT_TRUE(matcher.feed(static_cast<unsigned char>(malformed[i])));
   EXPECT_FALSE(SchemaMatcher(matcher).feed(','));
   EXPECT_TRUE(SchemaMatcher(matcher).feed(':'));
