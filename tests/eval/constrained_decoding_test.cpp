@@ -267,5 +267,29 @@ TEST(CallGrammarProcessor, KeepsTokensThatSpellAStopStringOutOfACall) {
   }
 }
 
+// A schema no value satisfies (a required argument that may not be given) leaves no token to choose:
+// one line that says so, not a sampler left with nothing.
+TEST(CallGrammarProcessor, FailsInOneLineWhenNoTokenCanContinueTheCall) {
+  const std::vector<functions::FunctionDefinition> defs = {
+      {"f", "", parse_json(R"({"type": "object", "required": ["a"]})", "parameters")}};
+  tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(testing::source_dir() / "models/maritime-lm");
+  infer::CallGrammarProcessor processor(std::make_shared<const CallGrammar>(defs),
+                                        std::make_shared<const infer::TokenBytes>(tok), {});
+  std::vector<int32_t> history = {0};
+  std::vector<float> logits(tok.vocab_size(), 0.0f);
+  processor.process(logits, history);
+  // After the key, only whitespace is left to write, up to its bound.
+  for (int32_t id : tok.encode("<fn_f>{\"a\":" + std::string(infer::kMaxWhitespaceRun, ' '), false, true))
+    history.push_back(id);
+  try {
+    processor.process(logits, history);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("no token of the vocabulary can continue the call"), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+}
+
 }  // namespace
 }  // namespace slmtune::eval
