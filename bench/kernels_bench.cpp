@@ -17,6 +17,7 @@
 #include "core/half.hpp"
 #include "core/parallel.hpp"
 #include "kernels/attention.hpp"
+#include "core/blas_kernels.hpp"
 #include "kernels/cross_entropy.hpp"
 #include "kernels/matmul.hpp"
 
@@ -127,9 +128,10 @@ void bench_cross_entropy() {
 
 }  // namespace
 
-int main() {
+int main(int, char** argv) {
+  match_blas_kernels_to_cpu(argv);  // the kernels slmtune runs (see core/blas_kernels.hpp)
   set_threads(2);
-  std::printf("threads: %d\n", threads());
+  std::printf("threads: %d, %s\n", threads(), blas_kernels_summary().c_str());
   bench_linear();
   bench_attention();
   bench_cross_entropy();

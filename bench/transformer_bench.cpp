@@ -34,6 +34,7 @@
 #include <string>
 
 #include "core/parallel.hpp"
+#include "core/blas_kernels.hpp"
 #include "kernels/cpu_features.hpp"
 #include "kernels/matmul.hpp"
 #include "kernels/simd_math.hpp"
@@ -162,6 +163,7 @@ double read_bandwidth_gbs(const std::vector<kernels::WeightMatrix>& matrices) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  slmtune::match_blas_kernels_to_cpu(argv);  // the kernels slmtune runs (see core/blas_kernels.hpp)
   std::string shape = "smollm2-135m", mode = "lora", model_dir, write_dir, dtype = "f32";
   int64_t seq = 256, batch_size = 4, steps = 2, rank = 16;
   int threads = 2;
@@ -217,6 +219,7 @@ int main(int argc, char** argv) {
               static_cast<long long>(batch_size), threads, recompute ? "recompute" : "keep activations", mode.c_str(),
               static_cast<long long>(rank), model_dir.empty() ? "random f32 in memory" : model_dir.c_str(),
               seconds_since(start_load), peak_rss_gb());
+  std::printf("%s\n", slmtune::blas_kernels_summary().c_str());
   Transformer model(weights);
   std::unique_ptr<peft::LoraModel> lora;
   std::vector<train::NamedParameter> trainable;

@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/parallel.hpp"
+#include "core/blas_kernels.hpp"
 
 namespace slmtune::cli {
 namespace {
@@ -37,12 +38,13 @@ void add_registered_commands(CLI::App& app) {
 }  // namespace slmtune::cli
 
 int main(int argc, char** argv) {
+  slmtune::match_blas_kernels_to_cpu(argv);  // may run the program again, with better BLAS kernels
   CLI::App app{
       "slmtune: fine-tune small language models (Llama, Qwen2, Phi-3, phi-2, SmolLM2…) for function calling\n"
       "and run them on CPUs. Run `slmtune COMMAND --help` for each command's options.",
       "slmtune"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "slmtune 0.1.0");
+  app.set_version_flag("--version", [] { return "slmtune 0.1.0\n" + slmtune::blas_kernels_summary(); });
   int thread_count = 0;
   bool quiet = false;
   int verbose = 0;
@@ -53,6 +55,7 @@ int main(int argc, char** argv) {
     slmtune::set_threads(thread_count);
     if (quiet) slmtune::log::set_level(slmtune::log::Level::quiet);
     else if (verbose >= 2) slmtune::log::set_level(slmtune::log::Level::debug);
+    slmtune::log::debug("{}", slmtune::blas_kernels_summary());
   });
   slmtune::cli::add_registered_commands(app);
   try {
