@@ -25,6 +25,14 @@ bool cpu_has_avx2() {
   return has;
 }
 
+bool cpu_has_avx512() {
+  static const bool has = cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                          __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+  return has;
+}
+
+bool use_avx512() { return use_avx2() && cpu_has_avx512(); }
+
 bool use_avx2() { return avx2_enabled.load(std::memory_order_relaxed) && cpu_has_avx2(); }
 
 void set_avx2_enabled(bool enabled) { avx2_enabled.store(enabled, std::memory_order_relaxed); }

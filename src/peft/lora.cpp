@@ -1,12 +1,14 @@
 #include "peft/lora.hpp"
 
 #include <cblas.h>
+#include <immintrin.h>
 
 #include <cmath>
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
+#include "kernels/cpu_features.hpp"
 
 namespace slmtune::peft {
 namespace {
@@ -18,10 +20,69 @@ uint64_t mix(uint64_t z) {
   return z ^ (z >> 31);
 }
 
-bool keep(uint64_t seed, uint64_t step, uint64_t element, float p) {
-  const uint64_t bits = mix(mix(seed ^ mix(step + 0x9e3779b97f4a7c15ULL)) + element);
-  const double u = static_cast<double>(bits >> 11) * 0x1.0p-53;
-  return u >= p;
+// Element e of a step's mask is kept when u = (mix(base + e) >> 11)·2⁻⁵³, uniform in [0, 1), is at
+// least p. The mask is drawn three times per adapter and step (forward, and twice in backward) over
+// every input element, so the draw is kept cheap: the per-step base is mixed once, and u ≥ p is
+// compared in integers, (mix(base + e) >> 11) ≥ ⌈p·2⁵³⌉ (exact: p·2⁵³ is a double with p's 24-bit
+// mantissa), which keeps every decision the double comparison made.
+struct DropoutMask {
+  uint64_t base;
+  uint64_t threshold;
+  DropoutMask(uint64_t seed, uint64_t step, float p)
+      : base(mix(seed ^ mix(step + 0x9e3779b97f4a7c15ULL))),
+        threshold(static_cast<uint64_t>(std::ceil(static_cast<double>(p) * 0x1.0p53))) {}
+  bool keep(uint64_t element) const { return (mix(base + element) >> 11) >= threshold; }
+};
+
+// Elements per task when the mask is applied: enough to outweigh a parallel region's start.
+constexpr int64_t kMaskGrain = 1 << 15;
+
+// The same draws eight at a time in 64-bit lanes (AVX-512 DQ multiplies them), and the same float
+// arithmetic as the scalar loops (a product, then a sum; no fused multiply-add), so both paths give
+// bit-identical results. Scalar, the draws took ~11% of a SmolLM2-135M LoRA step's CPU time.
+#define SLMTUNE_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+
+// GCC's vector extension rather than shift intrinsics: GCC 12's _mm512_srli_epi64 trips its own
+// -Wmaybe-uninitialized.
+typedef uint64_t u64x8 __attribute__((vector_size(64)));
+
+// mix() in eight lanes, returning the top 53 bits that the comparison reads.
+SLMTUNE_TARGET_AVX512 __m512i mixed_top8(u64x8 z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return reinterpret_cast<__m512i>((z ^ (z >> 31)) >> 11);
+}
+
+// Keep flags for elements e … e+15.
+SLMTUNE_TARGET_AVX512 __mmask16 keep16(const DropoutMask& mask, uint64_t e) {
+  const uint64_t b = mask.base + e;
+  const u64x8 first = {b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7};
+  const __m512i threshold = _mm512_set1_epi64(static_cast<long long>(mask.threshold));
+  const __mmask8 low = _mm512_cmpge_epu64_mask(mixed_top8(first), threshold);
+  const __mmask8 high = _mm512_cmpge_epu64_mask(mixed_top8(first + 8), threshold);
+  return static_cast<__mmask16>(low | (static_cast<unsigned>(high) << 8));
+}
+
+// out[e] = kept ? x[e]·scale : 0 for e in [first, last); returns where the vector loop stopped.
+SLMTUNE_TARGET_AVX512 int64_t drop_avx512(float* out, const float* x, const DropoutMask& mask, float scale,
+                                          int64_t first, int64_t last) {
+  const __m512 vscale = _mm512_set1_ps(scale);
+  int64_t e = first;
+  for (; e + 16 <= last; e += 16)
+    _mm512_storeu_ps(out + e, _mm512_maskz_mul_ps(keep16(mask, static_cast<uint64_t>(e)), _mm512_loadu_ps(x + e), vscale));
+  return e;
+}
+
+// dx[e] += kept ? dy[e]·scale : 0 for e in [first, last); returns where the vector loop stopped.
+SLMTUNE_TARGET_AVX512 int64_t add_kept_avx512(float* dx, const float* dy, const DropoutMask& mask, float scale,
+                                              int64_t first, int64_t last) {
+  const __m512 vscale = _mm512_set1_ps(scale);
+  int64_t e = first;
+  for (; e + 16 <= last; e += 16) {
+    const __m512 kept = _mm512_maskz_mul_ps(keep16(mask, static_cast<uint64_t>(e)), _mm512_loadu_ps(dy + e), vscale);
+    _mm512_storeu_ps(dx + e, _mm512_add_ps(_mm512_loadu_ps(dx + e), kept));
+  }
+  return e;
 }
 
 int i(int64_t v) { return static_cast<int>(v); }
@@ -73,9 +134,14 @@ const float* LoraAdapter::dropped_input(const float* x, int64_t n, std::vector<f
   if (!dropout_active()) return x;
   buffer.resize(static_cast<size_t>(n * in_));
   const float keep_scale = 1.0f / (1.0f - dropout_);
-  for (int64_t e = 0; e < n * in_; ++e)
-    buffer[static_cast<size_t>(e)] = keep(dropout_seed_, step_, static_cast<uint64_t>(e), dropout_) ? x[e] * keep_scale : 0.0f;
-  return buffer.data();
+  const DropoutMask mask(dropout_seed_, step_, dropout_);
+  float* out = buffer.data();
+  const bool avx512 = kernels::use_avx512();
+  parallel_for(n * in_, kMaskGrain, [&](int64_t first, int64_t last) {
+    int64_t e = avx512 ? drop_avx512(out, x, mask, keep_scale, first, last) : first;
+    for (; e < last; ++e) out[e] = mask.keep(static_cast<uint64_t>(e)) ? x[e] * keep_scale : 0.0f;
+  });
+  return out;
 }
 
 void LoraAdapter::dropout_backward(float* dx, const float* dx_dropped, int64_t n) const {
@@ -84,8 +150,13 @@ void LoraAdapter::dropout_backward(float* dx, const float* dx_dropped, int64_t n
     return;
   }
   const float keep_scale = 1.0f / (1.0f - dropout_);
-  for (int64_t e = 0; e < n * in_; ++e)
-    if (keep(dropout_seed_, step_, static_cast<uint64_t>(e), dropout_)) dx[e] += dx_dropped[e] * keep_scale;
+  const DropoutMask mask(dropout_seed_, step_, dropout_);
+  const bool avx512 = kernels::use_avx512();
+  parallel_for(n * in_, kMaskGrain, [&](int64_t first, int64_t last) {
+    int64_t e = avx512 ? add_kept_avx512(dx, dx_dropped, mask, keep_scale, first, last) : first;
+    for (; e < last; ++e)
+      if (mask.keep(static_cast<uint64_t>(e))) dx[e] += dx_dropped[e] * keep_scale;
+  });
 }
 
 void LoraAdapter::project_down(const float* x, int64_t n, std::vector<float>& h) const {

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "kernels/cpu_features.hpp"
 #include "peft/dora.hpp"
 #include "peft/lora.hpp"
 #include "quant/nf4.hpp"
@@ -228,6 +229,37 @@ TEST(LoraLayer, DropoutMaskIsSeededAndSharedByForwardAndBackward) {
   EXPECT_GT(zeros, 0);               // some inputs dropped…
   EXPECT_LT(zeros, kRows * kIn / 2); // …about 30 %
   EXPECT_NE(y_eval, y1);             // evaluation uses no dropout
+}
+
+TEST(LoraLayer, DropoutPathsDrawTheSameMaskBitForBit) {
+  // The vector path (AVX-512 where the CPU has it) against the portable loop, over enough elements
+  // for several threads' tasks, each ending in a tail shorter than a vector; p = 0.3 and 0.05.
+  if (!kernels::cpu_has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU: only the portable path runs";
+  const int64_t in = 1000, out = 24, rows = 77;  // 77,000 inputs
+  const auto x = to_float(random_doubles(rows * in, 21));
+  const auto dy = to_float(random_doubles(rows * out, 22));
+  for (double p : {0.3, 0.05}) {
+    LoraConfig config = config_for(false, false);
+    config.lora_dropout = p;
+    LoraAdapter adapter(in, out, config, 13);
+    for (float& b : adapter.lora_B()) b = 0.01f;  // so the forward output depends on the mask
+    adapter.set_step(3);
+    auto run = [&](bool vector_path) {
+      kernels::set_avx2_enabled(vector_path);
+      std::vector<float> y(rows * out, 0.0f), dx(rows * in, 0.5f);
+      adapter.forward(y.data(), x.data(), rows);
+      adapter.backward(dx.data(), dy.data(), x.data(), rows);
+      kernels::set_avx2_enabled(true);
+      return std::make_pair(y, dx);
+    };
+    const auto portable = run(false), vector = run(true);
+    EXPECT_EQ(vector.first, portable.first) << "p = " << p;
+    EXPECT_EQ(vector.second, portable.second) << "p = " << p;
+    // And the mask is a mask: of the inputs the backward passes through, about 1 − p survive.
+    int64_t kept = 0;
+    for (int64_t e = 0; e < rows * in; ++e) kept += vector.second[static_cast<size_t>(e)] != 0.5f;
+    EXPECT_NEAR(static_cast<double>(kept) / static_cast<double>(rows * in), 1.0 - p, 0.01) << "p = " << p;
+  }
 }
 
 TEST(DoraLayer, GradientsMatchFiniteDifferencesWithTheNormConstant) {
