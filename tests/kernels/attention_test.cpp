@@ -160,6 +160,34 @@ TEST(Attention, QueriesAfterACacheMatchNaive) {
   check_tiled(decode, {}, 50, "decode");
 }
 
+TEST(Attention, SingleQueryRowsMatchNaive) {
+  // Decoding's shape (one query over a cache): grouped heads, a key run of several 64-tiles in a
+  // longer buffer, padding, head sizes with and without a SIMD tail.
+  const AttentionShape smollm{.batch = 2, .q_len = 1, .kv_len = 289, .q_heads = 9, .kv_heads = 3, .head_dim = 64,
+                              .kv_capacity = 300};
+  check_tiled(smollm, padding_mask(smollm, 0, 17), 110, "decode, padded");
+  const AttentionShape odd{.batch = 1, .q_len = 1, .kv_len = 70, .q_heads = 4, .kv_heads = 1, .head_dim = 13};
+  check_tiled(odd, {}, 120, "decode, head_dim 13");
+  const AttentionShape packed{.batch = 2, .q_len = 1, .kv_len = 150, .q_heads = 6, .kv_heads = 2, .head_dim = 16};
+  check_tiled(packed, padding_mask(packed, 0, 0), 130, "decode, packed", packed_segments(packed, {{40, 110}, {149, 1}}));
+  // A prompt of 65 queries: its second tile is one query row.
+  const AttentionShape tail{.batch = 1, .q_len = 65, .kv_len = 65, .q_heads = 2, .kv_heads = 1, .head_dim = 8};
+  check_tiled(tail, {}, 140, "one-row tail tile");
+}
+
+TEST(Attention, SingleQueryRowWithNoVisibleKeyGetsZeros) {
+  const AttentionShape s{.batch = 1, .q_len = 1, .kv_len = 5, .q_heads = 2, .kv_heads = 1, .head_dim = 4};
+  const std::vector<uint8_t> mask(5, 0);
+  const auto q = to_float(random_doubles(q_size(s), 63)), k = to_float(random_doubles(kv_size(s), 64));
+  const auto v = to_float(random_doubles(kv_size(s), 65));
+  for_each_path([&](const std::string& path) {
+    std::vector<float> out(q.size(), 9.0f), lse(2, 9.0f);
+    attention_forward(out.data(), lse.data(), q.data(), k.data(), v.data(), mask.data(), s, 0.5f);
+    for (float value : out) EXPECT_EQ(value, 0.0f) << path;
+    for (float value : lse) EXPECT_TRUE(std::isinf(value) && value < 0) << path;
+  });
+}
+
 TEST(Attention, QueryWithNoVisibleKeyGetsZeros) {
   // Sequence 1 is left-padded by 3: its first 3 queries see only padding.
   const AttentionShape s{.batch = 2, .q_len = 6, .kv_len = 6, .q_heads = 1, .kv_heads = 1, .head_dim = 4};
