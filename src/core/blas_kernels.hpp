@@ -3,7 +3,7 @@
 // set when it loads, from a table of the CPU models it knows. Debian 12's OpenBLAS 0.3.21 does not
 // know CPUs newer than itself (Intel's Emerald Rapids, family 6 model 207, for one) and falls back to
 // its "Prescott" kernels: SSE3, with no FMA, AVX2 or AVX-512. Every matrix product of training and of
-// prompt processing goes through OpenBLAS, and on such a CPU they ran 3.7–6× slower than with the
+// prompt processing goes through OpenBLAS, and on such a CPU they ran 3.4–5× slower than with the
 // kernels the CPU can run (bench/README.md). OpenBLAS reads OPENBLAS_CORETYPE only while it loads,
 // before main(), so the one way to correct the choice from inside the program is to set that variable
 // and run the program again: match_blas_kernels_to_cpu does that, once, before anything else happens.
