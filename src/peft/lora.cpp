@@ -79,8 +79,10 @@ SLMTUNE_TARGET_AVX512 int64_t add_kept_avx512(float* dx, const float* dy, const 
   const __m512 vscale = _mm512_set1_ps(scale);
   int64_t e = first;
   for (; e + 16 <= last; e += 16) {
-    const __m512 kept = _mm512_maskz_mul_ps(keep16(mask, static_cast<uint64_t>(e)), _mm512_loadu_ps(dy + e), vscale);
-    _mm512_storeu_ps(dx + e, _mm512_add_ps(_mm512_loadu_ps(dx + e), kept));
+    // Dropped lanes are left as they are (adding 0 would turn a −0 into +0).
+    const __mmask16 kept = keep16(mask, static_cast<uint64_t>(e));
+    const __m512 old = _mm512_loadu_ps(dx + e);
+    _mm512_storeu_ps(dx + e, _mm512_mask_add_ps(old, kept, old, _mm512_mul_ps(_mm512_loadu_ps(dy + e), vscale)));
   }
   return e;
 }
