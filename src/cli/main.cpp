@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
     slmtune::set_threads(thread_count);
     if (quiet) slmtune::log::set_level(slmtune::log::Level::quiet);
     else if (verbose >= 2) slmtune::log::set_level(slmtune::log::Level::debug);
-    slmtune::log::debug("{}", slmtune::blas_kernels_summary());
+    if (slmtune::log::level() >= slmtune::log::Level::debug)  // the summary asks OpenBLAS: only when shown
+      slmtune::log::debug("{}", slmtune::blas_kernels_summary());
   });
   slmtune::cli::add_registered_commands(app);
   try {

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
@@ -19,29 +20,30 @@ constexpr const char* kChosenVariable = "SLMTUNE_OPENBLAS_CHOSE";
 
 // OpenBLAS' kernel sets for CPUs without AVX2 (its dynamic.c names them so). Sandybridge has AVX but
 // no FMA; Bulldozer, Piledriver and Steamroller have FMA but not AVX2.
-constexpr std::array<std::string_view, 20> kPreAvx2Cores = {
-    "Unknown", "Katmai",   "Coppermine", "Northwood",    "Prescott",  "Banias",      "Atom",
-    "Core2",   "Penryn",   "Dunnington", "Nehalem",      "Athlon",    "Opteron",     "Opteron_SSE3",
-    "Barcelona", "Nano",   "Sandybridge", "Bobcat",      "Bulldozer", "Piledriver"};
+constexpr std::array<std::string_view, 21> kPreAvx2Cores = {
+    "Unknown",   "Katmai", "Coppermine",  "Northwood", "Prescott",  "Banias",     "Atom",
+    "Core2",     "Penryn", "Dunnington",  "Nehalem",   "Athlon",    "Opteron",    "Opteron_SSE3",
+    "Barcelona", "Nano",   "Sandybridge", "Bobcat",    "Bulldozer", "Piledriver", "Steamroller"};
 
 }  // namespace
 
 CpuLevel cpu_level() {
-  __builtin_cpu_init();
-  CpuLevel level;
-  level.avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  // GCC's check includes the operating system's support for the registers (XCR0).
-  level.avx512 = level.avx2_fma && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
-                 __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-                 __builtin_cpu_supports("avx512vl");
+  static const CpuLevel level = [] {
+    __builtin_cpu_init();
+    CpuLevel read;
+    read.avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    // GCC's check includes the operating system's support for the registers (XCR0).
+    read.avx512 = read.avx2_fma && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
+                  __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+                  __builtin_cpu_supports("avx512vl");
+    return read;
+  }();
   return level;
 }
 
 std::string_view better_blas_core(std::string_view selected, CpuLevel level) {
-  if (!level.avx2_fma) return {};
-  bool old = selected == "Steamroller";  // AVX and FMA, no AVX2
-  for (std::string_view name : kPreAvx2Cores) old = old || selected == name;
-  if (!old) return {};
+  if (!level.avx2_fma || std::find(kPreAvx2Cores.begin(), kPreAvx2Cores.end(), selected) == kPreAvx2Cores.end())
+    return {};
   return level.avx512 ? "SkylakeX" : "Haswell";
 }
 

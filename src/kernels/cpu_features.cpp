@@ -4,6 +4,8 @@
 
 #include <atomic>
 
+#include "core/blas_kernels.hpp"
+
 namespace slmtune::kernels {
 namespace {
 
@@ -25,11 +27,8 @@ bool cpu_has_avx2() {
   return has;
 }
 
-bool cpu_has_avx512() {
-  static const bool has = cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-                          __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
-  return has;
-}
+// One reading of AVX-512 for the whole program: the one that also picks OpenBLAS' kernels.
+bool cpu_has_avx512() { return cpu_has_avx2() && cpu_level().avx512; }
 
 bool use_avx512() { return use_avx2() && cpu_has_avx512(); }
 

@@ -7,7 +7,7 @@ namespace slmtune::kernels {
 
 // AVX2 + FMA + F16C (every AVX2 CPU since Haswell and Zen has all three).
 bool cpu_has_avx2();
-// AVX-512 F, DQ, BW and VL, with the registers saved by the operating system.
+// AVX-512 F, CD, BW, DQ and VL, with the registers saved by the operating system (core/blas_kernels.hpp).
 bool cpu_has_avx512();
 // Whether kernels take their AVX2 path: the CPU has it and it has not been switched off.
 bool use_avx2();
