@@ -10,16 +10,8 @@
 // make one with `--write-model DIR [--dtype f32|bf16]`, which writes random weights and exits — the
 // writer holds the whole model, so do it in its own process before measuring RSS).
 //
-// Build (from the repository root, after building test_train in build-transformer, which builds every
-// library this needs):
-//   g++ -O2 -std=c++20 -fopenmp -Isrc -I/usr/include/x86_64-linux-gnu/openblas-openmp bench/transformer_bench.cpp
-//       build-transformer/libslmtune_train.a build-transformer/libslmtune_peft.a
-//       build-transformer/libslmtune_model.a build-transformer/libslmtune_quant.a
-//       build-transformer/libslmtune_kernels.a build-transformer/libslmtune_formats.a
-//       build-transformer/libslmtune_core.a -L/usr/lib/x86_64-linux-gnu/openblas-openmp -lopenblas -lfmt
-//       -o build-transformer/transformer_bench
-// (or configure with -DSLMTUNE_BENCH=ON and build the target transformer_bench). Run:
-//   build-transformer/transformer_bench [--shape smollm2-135m|qwen2.5-0.5b] [--mode lora|qlora|full|frozen]
+// Build: configure with -DSLMTUNE_BENCH=ON and build the target transformer_bench. Run:
+//   build/transformer_bench [--shape smollm2-135m|qwen2.5-0.5b] [--mode lora|qlora|full|frozen]
 //       [--model DIR] [--seq 256] [--batch 4] [--steps 2] [--threads 2] [--recompute] [--rank 16] [--prompt] [--decode N]
 // Peak RSS is the process's, so run each mode as its own process. --decode also prints the read roofline:
 // the same weights read once with no arithmetic, right after decoding (see read_bandwidth_gbs).
@@ -35,6 +27,7 @@
 
 #include "core/parallel.hpp"
 #include "core/blas_kernels.hpp"
+#include "core/memory_reuse.hpp"
 #include "kernels/cpu_features.hpp"
 #include "kernels/matmul.hpp"
 #include "kernels/simd_math.hpp"
@@ -164,6 +157,7 @@ double read_bandwidth_gbs(const std::vector<kernels::WeightMatrix>& matrices) {
 
 int main(int argc, char** argv) {
   slmtune::match_blas_kernels_to_cpu(argv);  // the kernels slmtune runs (see core/blas_kernels.hpp)
+  slmtune::keep_freed_memory_for_reuse();    // and its allocation policy (core/memory_reuse.hpp)
   std::string shape = "smollm2-135m", mode = "lora", model_dir, write_dir, dtype = "f32";
   int64_t seq = 256, batch_size = 4, steps = 2, rank = 16;
   int threads = 2;

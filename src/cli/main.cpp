@@ -10,6 +10,7 @@
 #include "cli/command.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/memory_reuse.hpp"
 #include "core/parallel.hpp"
 #include "core/blas_kernels.hpp"
 
@@ -39,6 +40,7 @@ void add_registered_commands(CLI::App& app) {
 
 int main(int argc, char** argv) {
   slmtune::match_blas_kernels_to_cpu(argv);  // may run the program again, with better BLAS kernels
+  slmtune::keep_freed_memory_for_reuse();    // training steps reuse their buffers' pages
   CLI::App app{
       "slmtune: fine-tune small language models (Llama, Qwen2, Phi-3, phi-2, SmolLM2…) for function calling\n"
       "and run them on CPUs. Run `slmtune COMMAND --help` for each command's options.",
