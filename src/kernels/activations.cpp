@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/parallel.hpp"
 #include "kernels/activations_reference.hpp"
@@ -12,6 +13,11 @@ namespace slmtune::kernels {
 namespace {
 
 constexpr int64_t kElementGrain = 16384;
+constexpr float kSmallestNormal = std::numeric_limits<float>::min();
+
+// Subnormal results become 0: they carry nothing a float sum of probabilities can see, and every one
+// fed to a matrix product (a cross-entropy's logit gradients are) takes the CPU's slow microcode path.
+inline float flush_subnormal(float v) { return std::fabs(v) < kSmallestNormal ? 0.0f : v; }
 
 SLMTUNE_TARGET_AVX2 inline __m256 sigmoid8(__m256 x) {
   const __m256 one = _mm256_set1_ps(1.0f);
@@ -74,7 +80,7 @@ SLMTUNE_TARGET_AVX2 void gelu_backward_avx2(float* dx, const float* dout, const 
   reference::gelu_backward(dx + i, dout + i, x + i, count - i);
 }
 
-SLMTUNE_TARGET_AVX2 float softmax_row_avx2(float* out, const float* x, int64_t cols) {
+SLMTUNE_TARGET_AVX2 float softmax_row_avx2(float* out, const float* x, int64_t cols, float scale) {
   __m256 vmax = _mm256_set1_ps(-INFINITY);
   int64_t c = 0;
   for (; c + 8 <= cols; c += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + c));
@@ -89,9 +95,16 @@ SLMTUNE_TARGET_AVX2 float softmax_row_avx2(float* out, const float* x, int64_t c
   }
   float sum = simd::horizontal_sum(vsum);
   for (; c < cols; ++c) sum += (out[c] = std::exp(x[c] - m));
-  const __m256 inverse = _mm256_set1_ps(1.0f / sum);
-  for (c = 0; c + 8 <= cols; c += 8) _mm256_storeu_ps(out + c, _mm256_mul_ps(_mm256_loadu_ps(out + c), inverse));
-  for (; c < cols; ++c) out[c] /= sum;
+  const float factor = scale / sum;
+  const __m256 vfactor = _mm256_set1_ps(factor), smallest = _mm256_set1_ps(kSmallestNormal);
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  for (c = 0; c + 8 <= cols; c += 8) {
+    const __m256 p = _mm256_mul_ps(_mm256_loadu_ps(out + c), vfactor);
+    // |p| < FLT_MIN is false for NaN, so a NaN is kept for the numerics check downstream.
+    const __m256 tiny = _mm256_cmp_ps(_mm256_andnot_ps(sign, p), smallest, _CMP_LT_OQ);
+    _mm256_storeu_ps(out + c, _mm256_andnot_ps(tiny, p));
+  }
+  for (; c < cols; ++c) out[c] = flush_subnormal(out[c] * factor);
   return m + std::log(sum);
 }
 
@@ -160,15 +173,17 @@ void gelu_backward(float* dx, const float* dout, const float* x, int64_t count) 
   });
 }
 
-void softmax_forward(float* out, const float* x, int64_t rows, int64_t cols, float* lse) {
+void softmax_forward(float* out, const float* x, int64_t rows, int64_t cols, float* lse, float scale) {
   const bool avx2 = use_avx2();
   parallel_for(rows, row_grain(cols), [&](int64_t first, int64_t last) {
     for (int64_t r = first; r < last; ++r) {
       float row_lse;
-      if (avx2)
-        row_lse = softmax_row_avx2(out + r * cols, x + r * cols, cols);
-      else
+      if (avx2) {
+        row_lse = softmax_row_avx2(out + r * cols, x + r * cols, cols, scale);
+      } else {
         reference::softmax_forward(out + r * cols, x + r * cols, 1, cols, &row_lse);
+        for (int64_t c = 0; c < cols; ++c) out[r * cols + c] = flush_subnormal(out[r * cols + c] * scale);
+      }
       if (lse) lse[r] = row_lse;
     }
   });

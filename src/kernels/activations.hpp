@@ -18,10 +18,13 @@ void swiglu_backward(float* dgate, float* dup, const float* dout, const float* g
 void gelu_forward(float* out, const float* x, int64_t count);
 void gelu_backward(float* dx, const float* dout, const float* x, int64_t count);
 
-// Softmax over each row of [rows, cols]; out may alias x. lse (null to skip) receives each row's
-// log Σ exp(x), so a cross-entropy can be lse − x[target] without log(p) underflowing.
-// Backward takes the forward's output y.
-void softmax_forward(float* out, const float* x, int64_t rows, int64_t cols, float* lse = nullptr);
+// scale × softmax over each row of [rows, cols]; out may alias x. lse (null to skip) receives each
+// row's log Σ exp(x), so a cross-entropy can be lse − x[target] without log(p) underflowing; `scale`
+// lets it turn the probabilities straight into its logits' gradient weights. Results below FLT_MIN in
+// magnitude are written as 0 (no subnormal floats reach a later matrix product). Backward takes the
+// forward's output y (at scale 1).
+void softmax_forward(float* out, const float* x, int64_t rows, int64_t cols, float* lse = nullptr,
+                     float scale = 1.0f);
 void softmax_backward(float* dx, const float* dout, const float* y, int64_t rows, int64_t cols);
 
 }  // namespace slmtune::kernels

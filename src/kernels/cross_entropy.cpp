@@ -26,7 +26,11 @@ CrossEntropyResult cross_entropy(const float* hidden, const WeightMatrix& output
   if (counted.empty()) return result;
 
   const bool backward = dhidden || doutput || dbias;
-  const int64_t block = std::clamp<int64_t>(options.max_logits / vocab, 1, result.count);
+  // As few blocks as max_logits allows, of equal size: each block streams the whole output matrix
+  // twice (logits, then d hidden), so fewer blocks cost less, and equal ones hold no more than needed.
+  const int64_t largest_block = std::clamp<int64_t>(options.max_logits / vocab, 1, result.count);
+  const int64_t blocks = (result.count + largest_block - 1) / largest_block;
+  const int64_t block = (result.count + blocks - 1) / blocks;
   const float gradient_weight = options.grad_scale / static_cast<float>(result.count);
   std::vector<float> inputs(static_cast<size_t>(block * dim)), logits(static_cast<size_t>(block * vocab));
   std::vector<float> lse(static_cast<size_t>(block)), input_grads(dhidden ? static_cast<size_t>(block * dim) : 0);
@@ -39,15 +43,12 @@ CrossEntropyResult cross_entropy(const float* hidden, const WeightMatrix& output
     // loss = lse − logit[target], read before the logits turn into probabilities in place.
     std::vector<float> target_logits(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) target_logits[i] = logits[i * vocab + targets[counted[start + i]]];
-    softmax_forward(logits.data(), logits.data(), n, vocab, lse.data());
+    // d(grad_scale × mean loss)/d logits = (softmax − one_hot(target)) × grad_scale / count: the
+    // softmax comes out already weighted, on every thread.
+    softmax_forward(logits.data(), logits.data(), n, vocab, lse.data(), backward ? gradient_weight : 1.0f);
     for (int64_t i = 0; i < n; ++i) total += static_cast<double>(lse[i]) - static_cast<double>(target_logits[i]);
     if (!backward) continue;
-    // d(mean loss)/d logits = (softmax − one_hot(target)) / count.
-    for (int64_t i = 0; i < n; ++i) {
-      float* row = logits.data() + i * vocab;
-      row[targets[counted[start + i]]] -= 1.0f;
-      for (int64_t o = 0; o < vocab; ++o) row[o] *= gradient_weight;
-    }
+    for (int64_t i = 0; i < n; ++i) logits[i * vocab + targets[counted[start + i]]] -= gradient_weight;
     if (dhidden) std::fill(input_grads.begin(), input_grads.end(), 0.0f);
     linear_backward(dhidden ? input_grads.data() : nullptr, doutput, dbias, logits.data(), inputs.data(), output, n);
     if (dhidden)

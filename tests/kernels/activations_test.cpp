@@ -143,5 +143,37 @@ TEST(Softmax, FastPathMatchesReferenceWithLogSumExp) {
   });
 }
 
+// The scaled softmax a cross-entropy turns into gradient weights: scale × the reference softmax, and
+// every result too small for a normal float written as exactly 0 (logits 100 apart give e^-100 ≈ 4e-44
+// times the scale, a subnormal product that would slow the matrix product it feeds).
+TEST(Softmax, ScaledOutputIsTheScaledSoftmaxWithNoSubnormals) {
+  const int64_t rows = 3, cols = 517;
+  auto x = f32_exact(random_doubles(rows * cols, 14, -3, 3));
+  x[0] = 3.0;  // row 0's maximum; every 5th logit 84–86 below it, where exp is normal but tiny
+  for (int64_t c = 5; c < cols; c += 5) x[c] = 3.0 - 84.0 - 0.5 * static_cast<double>(c % 3);
+  for (int64_t c = 2 * cols; c < 3 * cols; c += 7) x[c] = -200.0;  // row 2: below exp's range
+  std::vector<double> y(rows * cols), lse(rows);
+  reference::softmax_forward(y.data(), x.data(), rows, cols, lse.data());
+  const double scale = -1.0 / 768.0;  // the sign must survive the flush test too
+  for_each_path([&](const std::string& path) {
+    const auto xf = to_float(x);
+    std::vector<float> yf(rows * cols), lsef(rows);
+    softmax_forward(yf.data(), xf.data(), rows, cols, lsef.data(), static_cast<float>(scale));
+    int64_t flushed = 0;
+    for (int64_t i = 0; i < rows * cols; ++i) {
+      EXPECT_NE(std::fpclassify(yf[i]), FP_SUBNORMAL) << path << " " << i;
+      const double want = scale * y[i];
+      if (std::fabs(want) < std::numeric_limits<float>::min()) {
+        EXPECT_EQ(yf[i], 0.0f) << path << " " << i;
+        ++flushed;
+      } else {
+        EXPECT_NEAR(yf[i], want, 1e-5 * std::fabs(want)) << path << " " << i;
+      }
+    }
+    EXPECT_GT(flushed, cols / 5) << path;  // the test reaches the flush at all
+    expect_close(lsef, lse, 1e-5, 1e-6, path + " lse");
+  });
+}
+
 }  // namespace
 }  // namespace slmtune::kernels
