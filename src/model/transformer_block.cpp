@@ -17,8 +17,10 @@ int64_t vector_bytes(const V&... vectors) {
   return ((static_cast<int64_t>(vectors.capacity() * sizeof(float))) + ...);
 }
 
-void fit(std::vector<float>& buffer, int64_t count) { buffer.resize(static_cast<size_t>(count)); }
-std::vector<float> zeros(int64_t count) { return std::vector<float>(static_cast<size_t>(count), 0.0f); }
+// Sizes an activation buffer; what it held is not kept (every caller overwrites it in full).
+void fit(UninitializedFloats& buffer, int64_t count) { buffer.resize(static_cast<size_t>(count)); }
+// A gradient buffer that kernels add into.
+UninitializedFloats zeros(int64_t count) { return UninitializedFloats(static_cast<size_t>(count), 0.0f); }
 
 int find(const ModelWeights& weights, const std::string& name) { return weights.index(name); }
 
@@ -148,7 +150,7 @@ void mlp_activation(const ModelConfig& c, int64_t n, const float* mlp_pre, float
 // The activations release_rebuildable() dropped, rebuilt for one backward; each pointer is the kept
 // vector's data when it was not dropped.
 struct Rebuilt {
-  std::vector<float> norm1_buffer, norm2_buffer, act_buffer, mean, rstd;
+  UninitializedFloats norm1_buffer, norm2_buffer, act_buffer, mean, rstd;
   const float* norm1 = nullptr;
   const float* norm2 = nullptr;
   const float* mlp_act = nullptr;
@@ -156,7 +158,7 @@ struct Rebuilt {
   Rebuilt(const BlockContext& ctx, const BlockParams& p, const BlockActivations& a) {
     const ModelConfig& c = *ctx.config;
     const int64_t n = ctx.tokens(), h = c.hidden_size;
-    auto norm = [&](std::vector<float>& buffer, int weight, int bias, const std::vector<float>& x) {
+    auto norm = [&](UninitializedFloats& buffer, int weight, int bias, const UninitializedFloats& x) {
       buffer.resize(static_cast<size_t>(n * h));
       mean.resize(static_cast<size_t>(n));
       rstd.resize(static_cast<size_t>(n));
@@ -179,9 +181,9 @@ struct Rebuilt {
 }  // namespace
 
 void release_rebuildable(BlockActivations& acts) {
-  std::vector<float>().swap(acts.norm1);
-  std::vector<float>().swap(acts.norm2);
-  std::vector<float>().swap(acts.mlp_act);
+  UninitializedFloats().swap(acts.norm1);
+  UninitializedFloats().swap(acts.norm2);
+  UninitializedFloats().swap(acts.mlp_act);
 }
 
 int64_t BlockActivations::bytes() const {
@@ -246,7 +248,7 @@ void block_forward(const BlockContext& ctx, const BlockParams& p, BlockActivatio
   }
   kernels::attention_forward(a.attn.data(), a.lse.data(), a.q.data(), keys, values, ctx.key_mask, ctx.segments, shape,
                              attention_scale(c));
-  std::vector<float> branch(static_cast<size_t>(n * h));
+  UninitializedFloats branch(static_cast<size_t>(n * h));
   linear_forward(ctx, p.o, a.attn.data(), branch.data(), n);
 
   const float* mlp_in = a.norm1.data();
@@ -277,7 +279,7 @@ void block_backward(const BlockContext& ctx, const BlockParams& p, const BlockAc
                     float* dx_in, const GradientLookup& grad, const GradientObserver& observer) {
   const ModelConfig& c = *ctx.config;
   const int64_t n = ctx.tokens(), h = c.hidden_size, qs = c.q_size(), kvs = c.kv_size(), inter = c.intermediate_size;
-  auto observe = [&](const std::string& module, const std::vector<float>& gradient) {
+  auto observe = [&](const std::string& module, const UninitializedFloats& gradient) {
     if (observer) observer(p.prefix + module + ".input", gradient);
   };
   // The residual stream's gradient: dx_out flows to x_in (parallel) or x_mid (sequential) unchanged.
@@ -286,11 +288,11 @@ void block_backward(const BlockContext& ctx, const BlockParams& p, const BlockAc
   const Rebuilt rebuilt(ctx, p, a);
 
   // MLP branch.
-  std::vector<float> dmlp_act = zeros(n * inter);
+  UninitializedFloats dmlp_act = zeros(n * inter);
   linear_backward(ctx, p.down, dmlp_act.data(), dx_out, rebuilt.mlp_act, n, grad);
   observe(phi ? "mlp.fc2" : "mlp.down_proj", dmlp_act);
-  std::vector<float> dmlp_pre = zeros(static_cast<int64_t>(a.mlp_pre.size()));
-  std::vector<float> dnorm_mlp = zeros(n * h);
+  UninitializedFloats dmlp_pre = zeros(static_cast<int64_t>(a.mlp_pre.size()));
+  UninitializedFloats dnorm_mlp = zeros(n * h);
   const float* mlp_in = c.parallel_block ? rebuilt.norm1 : rebuilt.norm2;
   if (c.activation == Activation::GeluTanh) {
     kernels::gelu_backward(dmlp_pre.data(), dmlp_act.data(), a.mlp_pre.data(), n * inter);
@@ -313,17 +315,17 @@ void block_backward(const BlockContext& ctx, const BlockParams& p, const BlockAc
   }
 
   // Attention branch: its output's gradient is the residual gradient at x_mid (or x_out, parallel).
-  std::vector<float> dattn = zeros(n * qs);
+  UninitializedFloats dattn = zeros(n * qs);
   linear_backward(ctx, p.o, dattn.data(), residual.data(), a.attn.data(), n, grad);
   observe(phi ? "self_attn.dense" : "self_attn.o_proj", dattn);
-  std::vector<float> dq = zeros(n * qs), dk = zeros(n * kvs), dv = zeros(n * kvs);
+  UninitializedFloats dq = zeros(n * qs), dk = zeros(n * kvs), dv = zeros(n * kvs);
   kernels::attention_backward(dq.data(), dk.data(), dv.data(), dattn.data(), a.q.data(), a.k.data(), a.v.data(),
                               a.attn.data(), a.lse.data(), ctx.key_mask, ctx.segments, ctx.shape,
                               attention_scale(c));
   kernels::rope_backward(dq.data(), dq.data(), ctx.positions, n, c.num_heads, c.head_dim, *ctx.rope);
   kernels::rope_backward(dk.data(), dk.data(), ctx.positions, n, c.num_kv_heads, c.head_dim, *ctx.rope);
   // phi-2's attention and MLP read the same normed input, so their input gradients add up.
-  std::vector<float> dnorm1 = c.parallel_block ? std::move(dnorm_mlp) : zeros(n * h);
+  UninitializedFloats dnorm1 = c.parallel_block ? std::move(dnorm_mlp) : zeros(n * h);
   qkv_backward(ctx, p, rebuilt.norm1, dq.data(), dk.data(), dv.data(), dnorm1.data(), grad);
   observe(c.fused_qkv ? "self_attn.qkv_proj" : "self_attn.q_proj", dnorm1);
   if (c.parallel_block) observe("mlp.fc1", dnorm1);

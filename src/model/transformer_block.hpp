@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/uninitialized_floats.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/rope.hpp"
 #include "model/transformer.hpp"
@@ -29,14 +30,14 @@ struct BlockParams {
 
 // Everything a block's backward reads, sized by ensure().
 struct BlockActivations {
-  std::vector<float> x_in;              // [N, H] block input
-  std::vector<float> norm1, mean1, rstd1;
-  std::vector<float> q, k, v;           // after RoPE (q, k)
-  std::vector<float> attn, lse;         // attention output [N, q_size], lse [B, heads, T]
-  std::vector<float> x_mid;             // sequential blocks: x + attention branch
-  std::vector<float> norm2, mean2, rstd2;
-  std::vector<float> mlp_pre;           // gate|up (SwiGLU) or fc1 output (GELU)
-  std::vector<float> mlp_act;           // input of down_proj / fc2
+  UninitializedFloats x_in;              // [N, H] block input
+  UninitializedFloats norm1, mean1, rstd1;
+  UninitializedFloats q, k, v;           // after RoPE (q, k)
+  UninitializedFloats attn, lse;         // attention output [N, q_size], lse [B, heads, T]
+  UninitializedFloats x_mid;             // sequential blocks: x + attention branch
+  UninitializedFloats norm2, mean2, rstd2;
+  UninitializedFloats mlp_pre;           // gate|up (SwiGLU) or fc1 output (GELU)
+  UninitializedFloats mlp_act;           // input of down_proj / fc2
   int64_t bytes() const;
 };
 
