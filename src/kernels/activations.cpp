@@ -33,8 +33,18 @@ SLMTUNE_TARGET_AVX2 void swiglu_forward_row_avx2(float* out, const float* gate, 
   reference::swiglu_forward(out + c, gate + c, up + c, 1, cols - c, cols - c);
 }
 
+// What a gradient is added to: the buffer's values, or zero when the store overwrites them.
+SLMTUNE_TARGET_AVX2 inline __m256 stored8(const float* buffer, bool overwrite) {
+  return overwrite ? _mm256_setzero_ps() : _mm256_loadu_ps(buffer);
+}
+
+// The scalar tails add (the reference kernels do); an overwriting store clears them first.
+void clear_if(bool overwrite, float* buffer, int64_t count) {
+  if (overwrite && buffer) std::fill_n(buffer, count, 0.0f);
+}
+
 SLMTUNE_TARGET_AVX2 void swiglu_backward_row_avx2(float* dgate, float* dup, const float* dout, const float* gate,
-                                                  const float* up, int64_t cols) {
+                                                  const float* up, int64_t cols, bool overwrite) {
   const __m256 one = _mm256_set1_ps(1.0f);
   int64_t c = 0;
   for (; c + 8 <= cols; c += 8) {
@@ -43,10 +53,12 @@ SLMTUNE_TARGET_AVX2 void swiglu_backward_row_avx2(float* dgate, float* dup, cons
     if (dgate) {
       const __m256 slope = _mm256_mul_ps(s, _mm256_fmadd_ps(g, _mm256_sub_ps(one, s), one));
       _mm256_storeu_ps(dgate + c,
-                       _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_loadu_ps(up + c)), slope, _mm256_loadu_ps(dgate + c)));
+                       _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_loadu_ps(up + c)), slope, stored8(dgate + c, overwrite)));
     }
-    if (dup) _mm256_storeu_ps(dup + c, _mm256_fmadd_ps(d, _mm256_mul_ps(g, s), _mm256_loadu_ps(dup + c)));
+    if (dup) _mm256_storeu_ps(dup + c, _mm256_fmadd_ps(d, _mm256_mul_ps(g, s), stored8(dup + c, overwrite)));
   }
+  clear_if(overwrite, dgate ? dgate + c : nullptr, cols - c);
+  clear_if(overwrite, dup ? dup + c : nullptr, cols - c);
   reference::swiglu_backward(dgate ? dgate + c : nullptr, dup ? dup + c : nullptr, dout + c, gate + c, up + c, 1,
                              cols - c, cols - c);
 }
@@ -64,7 +76,8 @@ SLMTUNE_TARGET_AVX2 void gelu_forward_avx2(float* out, const float* x, int64_t c
   reference::gelu_forward(out + i, x + i, count - i);
 }
 
-SLMTUNE_TARGET_AVX2 void gelu_backward_avx2(float* dx, const float* dout, const float* x, int64_t count) {
+SLMTUNE_TARGET_AVX2 void gelu_backward_avx2(float* dx, const float* dout, const float* x, int64_t count,
+                                            bool overwrite) {
   const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f), three = _mm256_set1_ps(3.0f);
   const __m256 scale = _mm256_set1_ps(reference::kGeluScale<float>);
   const __m256 cubic = _mm256_set1_ps(reference::kGeluCubic<float>);
@@ -75,8 +88,9 @@ SLMTUNE_TARGET_AVX2 void gelu_backward_avx2(float* dx, const float* dout, const 
     const __m256 du = _mm256_mul_ps(scale, _mm256_fmadd_ps(_mm256_mul_ps(three, cubic), v2, one));
     const __m256 sech2 = _mm256_fnmadd_ps(t, t, one);
     const __m256 slope = _mm256_mul_ps(half, _mm256_add_ps(_mm256_add_ps(one, t), _mm256_mul_ps(_mm256_mul_ps(v, sech2), du)));
-    _mm256_storeu_ps(dx + i, _mm256_fmadd_ps(_mm256_loadu_ps(dout + i), slope, _mm256_loadu_ps(dx + i)));
+    _mm256_storeu_ps(dx + i, _mm256_fmadd_ps(_mm256_loadu_ps(dout + i), slope, stored8(dx + i, overwrite)));
   }
+  clear_if(overwrite, dx + i, count - i);
   reference::gelu_backward(dx + i, dout + i, x + i, count - i);
 }
 
@@ -139,16 +153,19 @@ void swiglu_forward(float* out, const float* gate, const float* up, int64_t rows
 }
 
 void swiglu_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t rows,
-                     int64_t cols, int64_t stride) {
-  const bool avx2 = use_avx2();
+                     int64_t cols, int64_t stride, GradientStore store) {
+  const bool avx2 = use_avx2(), overwrite = store == GradientStore::Overwrite;
   parallel_for(rows, row_grain(cols), [&](int64_t first, int64_t last) {
     for (int64_t r = first; r < last; ++r) {
       float* dg = dgate ? dgate + r * stride : nullptr;
       float* du = dup ? dup + r * stride : nullptr;
-      if (avx2)
-        swiglu_backward_row_avx2(dg, du, dout + r * cols, gate + r * stride, up + r * stride, cols);
-      else
+      if (avx2) {
+        swiglu_backward_row_avx2(dg, du, dout + r * cols, gate + r * stride, up + r * stride, cols, overwrite);
+      } else {
+        clear_if(overwrite, dg, cols);
+        clear_if(overwrite, du, cols);
         reference::swiglu_backward(dg, du, dout + r * cols, gate + r * stride, up + r * stride, 1, cols, stride);
+      }
     }
   });
 }
@@ -163,13 +180,15 @@ void gelu_forward(float* out, const float* x, int64_t count) {
   });
 }
 
-void gelu_backward(float* dx, const float* dout, const float* x, int64_t count) {
-  const bool avx2 = use_avx2();
+void gelu_backward(float* dx, const float* dout, const float* x, int64_t count, GradientStore store) {
+  const bool avx2 = use_avx2(), overwrite = store == GradientStore::Overwrite;
   parallel_for(count, kElementGrain, [&](int64_t first, int64_t last) {
-    if (avx2)
-      gelu_backward_avx2(dx + first, dout + first, x + first, last - first);
-    else
+    if (avx2) {
+      gelu_backward_avx2(dx + first, dout + first, x + first, last - first, overwrite);
+    } else {
+      clear_if(overwrite, dx + first, last - first);
       reference::gelu_backward(dx + first, dout + first, x + first, last - first);
+    }
   });
 }
 

@@ -198,16 +198,20 @@ void linear_forward(float* y, const float* x, const WeightMatrix& weight, const 
 }
 
 void linear_backward(float* dx, float* dweight, float* dbias, const float* dy, const float* x,
-                     const WeightMatrix& weight, int64_t n) {
+                     const WeightMatrix& weight, int64_t n, GradientStore dx_store) {
   check_weight(weight, "linear_backward");
   if (n <= 0) return;
   const int in = static_cast<int>(weight.cols), out = static_cast<int>(weight.rows);
+  const bool overwrite = dx_store == GradientStore::Overwrite;
   if (dx) {
-    if (weight.dtype == DType::F32)
+    if (weight.dtype == DType::F32) {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n), in, out, 1.0f, dy, out,
-                  static_cast<const float*>(weight.data), in, 1.0f, dx, in);
-    else
+                  static_cast<const float*>(weight.data), in, overwrite ? 0.0f : 1.0f, dx, in);
+    } else {
+      // The tiles add up into dx, so it starts from zero (beta 0 never reads the old values, NaN included).
+      if (overwrite) std::fill_n(dx, n * in, 0.0f);
       backward_input_expanded(dx, dy, weight, n);
+    }
   }
   if (dweight)
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, static_cast<int>(n), 1.0f, dy, out, x, in,

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "core/dtype.hpp"
+#include "kernels/gradient_store.hpp"
 
 namespace slmtune::kernels {
 
@@ -22,9 +23,10 @@ void linear_forward(float* y, const float* x, const WeightMatrix& weight, const 
 // Gradients, each ADDED to its buffer (so a caller can sum several paths into one); a null buffer is
 // a gradient nobody wants and costs nothing:
 //   dx[n, in] += dy·W,   dweight[out, in] += dyᵀ·x,   dbias[out] += Σ_rows dy.
+// With dx_store Overwrite, dx = dy·W instead (dx's old contents are not read).
 // dweight and dbias are f32 whatever the weight's stored dtype.
 void linear_backward(float* dx, float* dweight, float* dbias, const float* dy, const float* x,
-                     const WeightMatrix& weight, int64_t n);
+                     const WeightMatrix& weight, int64_t n, GradientStore dx_store = GradientStore::Add);
 
 // The least rows per thread when one input row (decoding) runs through f32 weights with `cols`
 // columns: runs of at least ~64 KiB of weights, so a small projection is not split into chunks that

@@ -48,11 +48,14 @@ void linear_forward(const BlockContext& ctx, const LinearRef& linear, const floa
   if (linear.adapter) linear.adapter->forward(y, x, n);
 }
 
+// dx receives the base layer's input gradient as `store` says; an adapter's part is then added to it.
 void linear_backward(const BlockContext& ctx, const LinearRef& linear, float* dx, const float* dy, const float* x,
-                     int64_t n, const GradientLookup& grad) {
+                     int64_t n, const GradientLookup& grad,
+                     kernels::GradientStore store = kernels::GradientStore::Add) {
   const WeightEntry& weight = (*ctx.weights)[static_cast<size_t>(linear.weight)];
   float* dbias = linear.bias >= 0 ? grad(linear.bias) : nullptr;
   if (weight.nf4) {
+    if (store == kernels::GradientStore::Overwrite) std::fill_n(dx, n * weight.nf4->shape()[1], 0.0f);
     quant::nf4_linear_backward_input(dx, dy, *weight.nf4, n);
     if (dbias) {
       const int64_t out = weight.nf4->shape()[0];
@@ -60,7 +63,7 @@ void linear_backward(const BlockContext& ctx, const LinearRef& linear, float* dx
         for (int64_t o = 0; o < out; ++o) dbias[o] += dy[r * out + o];
     }
   } else {
-    kernels::linear_backward(dx, grad(linear.weight), dbias, dy, x, weight.matrix(), n);
+    kernels::linear_backward(dx, grad(linear.weight), dbias, dy, x, weight.matrix(), n, store);
   }
   if (linear.adapter) linear.adapter->backward(dx, dy, x, n);
 }
@@ -112,7 +115,7 @@ void qkv_forward(const BlockContext& ctx, const BlockParams& p, BlockActivations
 }
 
 void qkv_backward(const BlockContext& ctx, const BlockParams& p, const float* norm1, const float* dq, const float* dk,
-                  const float* dv, float* dnorm1, const GradientLookup& grad) {
+                  const float* dv, float* dnorm1, const GradientLookup& grad, kernels::GradientStore store) {
   const ModelConfig& c = *ctx.config;
   const int64_t n = ctx.tokens(), qs = c.q_size(), kvs = c.kv_size();
   if (c.fused_qkv) {
@@ -123,9 +126,9 @@ void qkv_backward(const BlockContext& ctx, const BlockParams& p, const float* no
       std::copy(dk + t * kvs, dk + (t + 1) * kvs, row + qs);
       std::copy(dv + t * kvs, dv + (t + 1) * kvs, row + qs + kvs);
     }
-    linear_backward(ctx, p.qkv, dnorm1, fused.data(), norm1, n, grad);
+    linear_backward(ctx, p.qkv, dnorm1, fused.data(), norm1, n, grad, store);
   } else {
-    linear_backward(ctx, p.q, dnorm1, dq, norm1, n, grad);
+    linear_backward(ctx, p.q, dnorm1, dq, norm1, n, grad, store);
     linear_backward(ctx, p.k, dnorm1, dk, norm1, n, grad);
     linear_backward(ctx, p.v, dnorm1, dv, norm1, n, grad);
   }
@@ -287,24 +290,26 @@ void block_backward(const BlockContext& ctx, const BlockParams& p, const BlockAc
   const bool phi = c.family == Family::Phi;
   const Rebuilt rebuilt(ctx, p, a);
 
-  // MLP branch.
-  UninitializedFloats dmlp_act = zeros(n * inter);
-  linear_backward(ctx, p.down, dmlp_act.data(), dx_out, rebuilt.mlp_act, n, grad);
+  // MLP branch. Each gradient buffer's first writer overwrites it (no zero-filling); later ones add.
+  constexpr auto overwrite = kernels::GradientStore::Overwrite;
+  UninitializedFloats dmlp_act(static_cast<size_t>(n * inter));
+  linear_backward(ctx, p.down, dmlp_act.data(), dx_out, rebuilt.mlp_act, n, grad, overwrite);
   observe(phi ? "mlp.fc2" : "mlp.down_proj", dmlp_act);
-  UninitializedFloats dmlp_pre = zeros(static_cast<int64_t>(a.mlp_pre.size()));
-  UninitializedFloats dnorm_mlp = zeros(n * h);
+  UninitializedFloats dmlp_pre(a.mlp_pre.size());
+  UninitializedFloats dnorm_mlp(static_cast<size_t>(n * h));
   const float* mlp_in = c.parallel_block ? rebuilt.norm1 : rebuilt.norm2;
   if (c.activation == Activation::GeluTanh) {
-    kernels::gelu_backward(dmlp_pre.data(), dmlp_act.data(), a.mlp_pre.data(), n * inter);
-    linear_backward(ctx, p.up, dnorm_mlp.data(), dmlp_pre.data(), mlp_in, n, grad);
+    kernels::gelu_backward(dmlp_pre.data(), dmlp_act.data(), a.mlp_pre.data(), n * inter, overwrite);
+    linear_backward(ctx, p.up, dnorm_mlp.data(), dmlp_pre.data(), mlp_in, n, grad, overwrite);
   } else {
+    // Gate and up halves together cover mlp_pre's layout (fused rows or two blocks), every element once.
     const auto layout = gate_up_layout(c, n);
     kernels::swiglu_backward(dmlp_pre.data(), dmlp_pre.data() + layout.up_offset, dmlp_act.data(), a.mlp_pre.data(),
-                             a.mlp_pre.data() + layout.up_offset, n, inter, layout.stride);
+                             a.mlp_pre.data() + layout.up_offset, n, inter, layout.stride, overwrite);
     if (c.fused_gate_up) {
-      linear_backward(ctx, p.gate_up, dnorm_mlp.data(), dmlp_pre.data(), mlp_in, n, grad);
+      linear_backward(ctx, p.gate_up, dnorm_mlp.data(), dmlp_pre.data(), mlp_in, n, grad, overwrite);
     } else {
-      linear_backward(ctx, p.gate, dnorm_mlp.data(), dmlp_pre.data(), mlp_in, n, grad);
+      linear_backward(ctx, p.gate, dnorm_mlp.data(), dmlp_pre.data(), mlp_in, n, grad, overwrite);
       linear_backward(ctx, p.up, dnorm_mlp.data(), dmlp_pre.data() + layout.up_offset, mlp_in, n, grad);
     }
   }
@@ -315,8 +320,8 @@ void block_backward(const BlockContext& ctx, const BlockParams& p, const BlockAc
   }
 
   // Attention branch: its output's gradient is the residual gradient at x_mid (or x_out, parallel).
-  UninitializedFloats dattn = zeros(n * qs);
-  linear_backward(ctx, p.o, dattn.data(), residual.data(), a.attn.data(), n, grad);
+  UninitializedFloats dattn(static_cast<size_t>(n * qs));
+  linear_backward(ctx, p.o, dattn.data(), residual.data(), a.attn.data(), n, grad, overwrite);
   observe(phi ? "self_attn.dense" : "self_attn.o_proj", dattn);
   UninitializedFloats dq = zeros(n * qs), dk = zeros(n * kvs), dv = zeros(n * kvs);
   kernels::attention_backward(dq.data(), dk.data(), dv.data(), dattn.data(), a.q.data(), a.k.data(), a.v.data(),
@@ -325,8 +330,10 @@ void block_backward(const BlockContext& ctx, const BlockParams& p, const BlockAc
   kernels::rope_backward(dq.data(), dq.data(), ctx.positions, n, c.num_heads, c.head_dim, *ctx.rope);
   kernels::rope_backward(dk.data(), dk.data(), ctx.positions, n, c.num_kv_heads, c.head_dim, *ctx.rope);
   // phi-2's attention and MLP read the same normed input, so their input gradients add up.
-  UninitializedFloats dnorm1 = c.parallel_block ? std::move(dnorm_mlp) : zeros(n * h);
-  qkv_backward(ctx, p, rebuilt.norm1, dq.data(), dk.data(), dv.data(), dnorm1.data(), grad);
+  const bool dnorm1_fresh = !c.parallel_block;
+  UninitializedFloats dnorm1 = c.parallel_block ? std::move(dnorm_mlp) : UninitializedFloats(static_cast<size_t>(n * h));
+  qkv_backward(ctx, p, rebuilt.norm1, dq.data(), dk.data(), dv.data(), dnorm1.data(), grad,
+               dnorm1_fresh ? overwrite : kernels::GradientStore::Add);
   observe(c.fused_qkv ? "self_attn.qkv_proj" : "self_attn.q_proj", dnorm1);
   if (c.parallel_block) observe("mlp.fc1", dnorm1);
 

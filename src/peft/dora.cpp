@@ -74,7 +74,8 @@ std::vector<float> DoraAdapter::weight_norm() const {
 }
 
 void DoraAdapter::forward(float* y, const float* x, int64_t n) {
-  std::vector<float> buffer, h;
+  UninitializedFloats buffer;
+  std::vector<float> h;
   const float* xd = dropped_input(x, n, buffer);
   project_down(xd, n, h);
   std::vector<float> v(static_cast<size_t>(n * out_));  // x̃·Aᵀ·Bᵀ
@@ -95,7 +96,8 @@ void DoraAdapter::forward(float* y, const float* x, int64_t n) {
 }
 
 void DoraAdapter::backward(float* dx, const float* dy, const float* x, int64_t n) {
-  std::vector<float> buffer, h;
+  UninitializedFloats buffer;
+  std::vector<float> h;
   const float* xd = dropped_input(x, n, buffer);
   project_down(xd, n, h);
   std::vector<float> v(static_cast<size_t>(n * out_));

@@ -132,7 +132,7 @@ void LoraAdapter::zero_gradients() {
   for (auto& p : parameters()) std::fill(p.gradient.begin(), p.gradient.end(), 0.0f);
 }
 
-const float* LoraAdapter::dropped_input(const float* x, int64_t n, std::vector<float>& buffer) const {
+const float* LoraAdapter::dropped_input(const float* x, int64_t n, UninitializedFloats& buffer) const {
   if (!dropout_active()) return x;
   buffer.resize(static_cast<size_t>(n * in_));
   const float keep_scale = 1.0f / (1.0f - dropout_);
@@ -168,7 +168,7 @@ void LoraAdapter::project_down(const float* x, int64_t n, std::vector<float>& h)
 }
 
 void LoraAdapter::forward(float* y, const float* x, int64_t n) {
-  std::vector<float> buffer;
+  UninitializedFloats buffer;
   const float* xd = dropped_input(x, n, buffer);
   for_each_row_chunk(n, [&](int64_t r0, int64_t rows, int64_t) {
     std::vector<float> h;
@@ -195,7 +195,10 @@ void LoraAdapter::for_each_row_chunk(int64_t n, const std::function<void(int64_t
   });
 }
 
-void LoraAdapter::lora_backward(const float* dy, const float* x_dropped, int64_t n, float* dx_dropped) {
+void LoraAdapter::lora_backward(const float* dy, const float* x_dropped, int64_t n, float* dx_dropped,
+                                kernels::GradientStore dx_store) {
+  // Chunks own disjoint rows of dx_dropped, so each can overwrite its rows.
+  const float dx_beta = dx_store == kernels::GradientStore::Overwrite ? 0.0f : 1.0f;
   // Per chunk of rows: dB += s·dyᵀ·h;  dh = s·dy·B;  dA += dhᵀ·x;  dx += dh·A  (h = x·Aᵀ). With
   // several chunks, dA and dB are summed from per-chunk parts in chunk order: reproducible results.
   const int64_t chunks = row_chunks(n);
@@ -221,7 +224,7 @@ void LoraAdapter::lora_backward(const float* dy, const float* x_dropped, int64_t
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, i(r_), i(in_), i(rows), 1.0f, dh.data(), i(r_), x_c, i(in_),
                 1.0f, grad_a, i(in_));
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i(rows), i(in_), i(r_), 1.0f, dh.data(), i(r_), a_.data(),
-                i(in_), 1.0f, dx_dropped + r0 * in_, i(in_));
+                i(in_), dx_beta, dx_dropped + r0 * in_, i(in_));
   });
   if (chunks == 1) return;
   for (int64_t c = 0; c < chunks; ++c) {
@@ -233,14 +236,14 @@ void LoraAdapter::lora_backward(const float* dy, const float* x_dropped, int64_t
 }
 
 void LoraAdapter::backward(float* dx, const float* dy, const float* x, int64_t n) {
-  std::vector<float> buffer;
+  UninitializedFloats buffer;
   const float* xd = dropped_input(x, n, buffer);
   if (!dropout_active()) {
     lora_backward(dy, xd, n, dx);
     return;
   }
-  std::vector<float> dxd(static_cast<size_t>(n * in_), 0.0f);
-  lora_backward(dy, xd, n, dxd.data());
+  UninitializedFloats dxd(static_cast<size_t>(n * in_));
+  lora_backward(dy, xd, n, dxd.data(), kernels::GradientStore::Overwrite);
   dropout_backward(dx, dxd.data(), n);
 }
 

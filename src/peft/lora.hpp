@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "core/tensor.hpp"
+#include "core/uninitialized_floats.hpp"
+#include "kernels/gradient_store.hpp"
 #include "model/transformer.hpp"
 #include "peft/lora_config.hpp"
 
@@ -63,13 +65,15 @@ class LoraAdapter : public LinearAdapter {
 
  protected:
   // x after dropout (x itself when dropout is off); `buffer` holds the masked copy when needed.
-  const float* dropped_input(const float* x, int64_t n, std::vector<float>& buffer) const;
+  const float* dropped_input(const float* x, int64_t n, UninitializedFloats& buffer) const;
   bool dropout_active() const { return training_ && dropout_ > 0.0f; }
   // h = x·Aᵀ [n, r]
   void project_down(const float* x, int64_t n, std::vector<float>& h) const;
   // The LoRA branch's backward for an upstream gradient `dy` ([n, out], without the scaling):
-  // accumulates dA, dB and ADDS s·dy·B·A into dx_dropped ([n, in], the gradient at the dropped input).
-  void lora_backward(const float* dy, const float* x_dropped, int64_t n, float* dx_dropped);
+  // accumulates dA, dB and ADDS s·dy·B·A into dx_dropped ([n, in], the gradient at the dropped input),
+  // or writes it there with dx_store Overwrite.
+  void lora_backward(const float* dy, const float* x_dropped, int64_t n, float* dx_dropped,
+                     kernels::GradientStore dx_store = kernels::GradientStore::Add);
   // Splits n rows into chunks of at least kRowsPerChunk, one share per thread: body(first, rows, chunk).
   static constexpr int64_t kRowsPerChunk = 64;
   static int64_t row_chunks(int64_t n);

@@ -46,6 +46,11 @@ TEST(Gelu, FastPathMatchesReference) {
     gelu_backward(dxf.data(), dyf.data(), xf.data(), count);
     expect_close(yf, y, 2e-6, 1e-5, path + " y");
     expect_close(dxf, dx, 2e-6, 1e-5, path + " dx");
+    std::vector<float> dx_over(count, std::nanf(""));  // Overwrite never reads it
+    gelu_backward(dx_over.data(), dyf.data(), xf.data(), count, GradientStore::Overwrite);
+    std::vector<double> dx_alone(dx);
+    for (double& v : dx_alone) v -= 0.5;
+    expect_close(dx_over, dx_alone, 2e-6, 1e-5, path + " dx (overwritten)");
   });
 }
 
@@ -108,6 +113,12 @@ TEST(SwiGlu, FastPathOnFusedGateUpMatchesReference) {
                     2 * cols);
     expect_close(yf, y, 1e-5, 1e-5, path + " y");
     expect_close(dfusedf, dfused, 1e-5, 1e-5, path + " dgate|dup");
+    std::vector<float> dfused_over(rows * 2 * cols, std::nanf(""));
+    swiglu_backward(dfused_over.data(), dfused_over.data() + cols, dyf.data(), fusedf.data(), fusedf.data() + cols,
+                    rows, cols, 2 * cols, GradientStore::Overwrite);
+    std::vector<double> dfused_alone(dfused);
+    for (double& v : dfused_alone) v -= 0.25;
+    expect_close(dfused_over, dfused_alone, 1e-5, 1e-5, path + " dgate|dup (overwritten)");
   });
 }
 

@@ -42,6 +42,12 @@ void check_f32_weights(int64_t n, int64_t in = 37, int64_t out = 45) {
   expect_close(dxf, dx, 1e-5, 1e-5, "dx (accumulated onto 1)");
   expect_close(dwf, dw, 1e-5, 1e-5, "dweight (accumulated onto -1)");
   expect_close(dbf, db, 1e-5, 1e-5, "dbias (accumulated onto 2)");
+  // Overwrite: dx = dy·W whatever dx held (NaN here), the accumulated result less the 1 it started at.
+  std::vector<float> dx_over(n * in, std::nanf(""));
+  linear_backward(dx_over.data(), nullptr, nullptr, dyf.data(), xf.data(), weight, n, GradientStore::Overwrite);
+  std::vector<double> dx_alone(dx);
+  for (double& v : dx_alone) v -= 1.0;
+  expect_close(dx_over, dx_alone, 1e-5, 1e-5, "dx (overwritten)");
 }
 
 // 7 rows go through sgemm; one row (decoding) through the gemv loop (AVX2) or sgemv. 300 columns take
@@ -81,6 +87,9 @@ void check_half_weights(DType dtype, int64_t n) {
     const std::string name = std::string(dtype_name(dtype)) + " " + path + " n=" + std::to_string(n);
     expect_close(yf, y, 1e-4, 1e-5, name + " y");
     expect_close(dxf, dx, 1e-5, 1e-5, name + " dx");
+    std::vector<float> dx_over(n * in, std::nanf(""));
+    linear_backward(dx_over.data(), nullptr, nullptr, dyf.data(), xf.data(), weight, n, GradientStore::Overwrite);
+    expect_close(dx_over, dx, 1e-5, 1e-5, name + " dx (overwritten)");
   });
 }
 
