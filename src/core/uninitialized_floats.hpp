@@ -4,6 +4,7 @@
 // zero-fills on resize: a training step of SmolLM2-135M allocated ~1 GB of activations that way,
 // and the zero-filling ran on one thread while the other waited (~4% of the step's CPU samples).
 #include <memory>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
