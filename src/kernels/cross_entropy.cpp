@@ -49,8 +49,8 @@ CrossEntropyResult cross_entropy(const float* hidden, const WeightMatrix& output
     for (int64_t i = 0; i < n; ++i) total += static_cast<double>(lse[i]) - static_cast<double>(target_logits[i]);
     if (!backward) continue;
     for (int64_t i = 0; i < n; ++i) logits[i * vocab + targets[counted[start + i]]] -= gradient_weight;
-    if (dhidden) std::fill(input_grads.begin(), input_grads.end(), 0.0f);
-    linear_backward(dhidden ? input_grads.data() : nullptr, doutput, dbias, logits.data(), inputs.data(), output, n);
+    linear_backward(dhidden ? input_grads.data() : nullptr, doutput, dbias, logits.data(), inputs.data(), output, n,
+                    GradientStore::Overwrite);
     if (dhidden)
       for (int64_t i = 0; i < n; ++i) {
         float* destination = dhidden + counted[start + i] * dim;
