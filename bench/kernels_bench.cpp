@@ -1,12 +1,16 @@
 // Throughput of the hot kernels at SmolLM2-135M shapes, 2 threads (the benchmark setting).
-// Built with the other benchmarks (cmake -DSLMTUNE_BENCH=ON); run build/kernels_bench.
+// Built with the other benchmarks (cmake -DSLMTUNE_BENCH=ON); run build/kernels_bench [NAME], NAME one of
+// linear, attention, decode-attention, cross-entropy, lora (a part of it selects every match; none: all).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <functional>
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "core/half.hpp"
@@ -16,6 +20,7 @@
 #include "core/memory_reuse.hpp"
 #include "kernels/cross_entropy.hpp"
 #include "kernels/matmul.hpp"
+#include "peft/lora.hpp"
 
 using namespace slmtune;
 using namespace slmtune::kernels;
@@ -147,16 +152,90 @@ void bench_cross_entropy() {
   print_rate("logits + d hidden", timing, 2.0 * 2.0 * rows * dim * vocab);
 }
 
+// One SmolLM2-135M block's seven linears, frozen f32 base plus LoRA (r 16, alpha 32, dropout 0.05,
+// as transformer_bench --mode lora), forward and backward (input gradients, adapter gradients) for
+// 1024 tokens, in the order a training step runs them: q, k and v read one input, gate and up another,
+// so that input is in cache for the later ones, as in the real step. Printed twice: the base products
+// alone, and with the adapters (the difference is what LoRA adds to a step). NODROP=1 in the
+// environment turns the dropout off.
+void bench_lora() {
+  const int64_t n = 1024;
+  struct Linear {
+    int64_t in, out;
+    int input;  // which input it reads: linears with the same one share it
+  };
+  const Linear linears[] = {{576, 576, 0},  {576, 192, 0},  {576, 192, 0}, {576, 576, 1},
+                            {576, 1536, 2}, {576, 1536, 2}, {1536, 576, 3}};
+  peft::LoraConfig config;
+  config.r = 16;
+  config.lora_alpha = 32;
+  config.lora_dropout = std::getenv("NODROP") ? 0.0 : 0.05;
+  config.target_regex = "all-linear";
+  std::vector<peft::LoraAdapter> adapters;
+  std::vector<std::vector<float>> weights, inputs, ys, dys, dxs;
+  const int64_t widths[] = {576, 576, 576, 1536};
+  for (int64_t i = 0; i < 4; ++i) inputs.push_back(random_floats(n * widths[i], 30 + i));
+  double base_flops = 0.0, lora_flops = 0.0;
+  uint32_t seed = 40;
+  for (const Linear& linear : linears) {
+    adapters.emplace_back(linear.in, linear.out, config, seed);
+    auto w = random_floats(linear.out * linear.in, seed++);
+    for (float& v : w) v *= 0.05f;
+    weights.push_back(std::move(w));
+    dys.push_back(random_floats(n * linear.out, seed++));
+    ys.emplace_back(n * linear.out, 0.0f);
+    dxs.emplace_back(n * linear.in, 0.0f);
+    base_flops += 2.0 * 2.0 * n * linear.in * linear.out;
+    lora_flops += 2.0 * n * config.r * (linear.in + linear.out) * 3.0;  // forward (1×), backward (2×)
+  }
+  for (auto& adapter : adapters) {
+    auto b = adapter.lora_B();
+    const auto values = random_floats(b.size(), seed++);
+    std::copy(values.begin(), values.end(), b.begin());
+  }
+  uint64_t step = 0;
+  auto run = [&](bool with_lora) {
+    for (size_t i = 0; i < adapters.size(); ++i) {
+      const WeightMatrix w{weights[i].data(), DType::F32, linears[i].out, linears[i].in};
+      const float* x = inputs[static_cast<size_t>(linears[i].input)].data();
+      linear_forward(ys[i].data(), x, w, nullptr, n);
+      if (!with_lora) continue;
+      adapters[i].set_step(step);
+      adapters[i].forward(ys[i].data(), x, n);
+    }
+    for (size_t i = adapters.size(); i-- > 0;) {
+      const WeightMatrix w{weights[i].data(), DType::F32, linears[i].out, linears[i].in};
+      const float* x = inputs[static_cast<size_t>(linears[i].input)].data();
+      linear_backward(dxs[i].data(), nullptr, nullptr, dys[i].data(), x, w, n, GradientStore::Overwrite);
+      if (with_lora) adapters[i].backward(dxs[i].data(), dys[i].data(), x, n);
+    }
+    ++step;
+  };
+  const Timing base = best_time(5, [&] { run(false); });
+  const Timing with_lora = best_time(5, [&] { run(true); });
+  std::printf("one SmolLM2 block's linears, 1024 tokens, forward + input gradients; LoRA r 16, dropout %.2f\n",
+              config.lora_dropout);
+  print_rate("frozen base", base, base_flops);
+  print_rate("base + LoRA", with_lora, base_flops + lora_flops);
+  std::printf("  LoRA adds %.2f ms (%.0f%% of the base's time)\n", (with_lora.wall - base.wall) * 1e3,
+              100.0 * (with_lora.wall - base.wall) / base.wall);
+}
+
 }  // namespace
 
-int main(int, char** argv) {
+int main(int argc, char** argv) {
   match_blas_kernels_to_cpu(argv);  // the kernels slmtune runs (see core/blas_kernels.hpp)
   keep_freed_memory_for_reuse();    // and its allocation policy (core/memory_reuse.hpp)
   set_threads(2);
   std::printf("threads: %d, %s\n", threads(), blas_kernels_summary().c_str());
-  bench_linear();
-  bench_attention();
-  bench_decode_attention();
-  bench_cross_entropy();
+  // `kernels_bench [NAME]` runs only the benchmarks whose name contains NAME.
+  const std::string only = argc > 1 ? argv[1] : "";
+  const std::pair<const char*, void (*)()> benches[] = {{"linear", bench_linear},
+                                                        {"attention", bench_attention},
+                                                        {"decode-attention", bench_decode_attention},
+                                                        {"cross-entropy", bench_cross_entropy},
+                                                        {"lora", bench_lora}};
+  for (const auto& [name, run] : benches)
+    if (std::string(name).find(only) != std::string::npos) run();
   return 0;
 }
