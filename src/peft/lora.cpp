@@ -3,75 +3,24 @@
 #include <cblas.h>
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "kernels/cpu_features.hpp"
+#include "peft/dropout_mask.hpp"
+#include "peft/lora_avx512.hpp"
 
 namespace slmtune::peft {
 namespace {
 
-// splitmix64's finaliser: a counter-based draw, so a mask element needs no generator state.
-uint64_t mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-// Element e of a step's mask is kept when u = (mix(base + e) >> 11)·2⁻⁵³, uniform in [0, 1), is at
-// least p. The mask is drawn three times per adapter and step (forward, and twice in backward) over
-// every input element, so the draw is kept cheap: the per-step base is mixed once, and u ≥ p is
-// compared in integers, (mix(base + e) >> 11) ≥ ⌈p·2⁵³⌉ (exact: p·2⁵³ is a double with p's 24-bit
-// mantissa), which keeps every decision the double comparison made.
-struct DropoutMask {
-  uint64_t base;
-  uint64_t threshold;
-  DropoutMask(uint64_t seed, uint64_t step, float p)
-      : base(mix(seed ^ mix(step + 0x9e3779b97f4a7c15ULL))),
-        threshold(static_cast<uint64_t>(std::ceil(static_cast<double>(p) * 0x1.0p53))) {}
-  bool keep(uint64_t element) const { return (mix(base + element) >> 11) >= threshold; }
-};
-
 // Elements per task when the mask is applied: enough to outweigh a parallel region's start.
 constexpr int64_t kMaskGrain = 1 << 15;
 
-// The same draws eight at a time in 64-bit lanes (AVX-512 DQ multiplies them), and the same float
-// arithmetic as the scalar loops (a product, then a sum; no fused multiply-add), so both paths give
-// bit-identical results. Scalar, the draws took ~11% of a SmolLM2-135M LoRA step's CPU time.
-#define SLMTUNE_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
-
-// GCC's vector extension rather than shift intrinsics: GCC 12's _mm512_srli_epi64 trips its own
-// -Wmaybe-uninitialized.
-typedef uint64_t u64x8 __attribute__((vector_size(64)));
-
-// mix() in eight lanes, returning the top 53 bits that the comparison reads.
-SLMTUNE_TARGET_AVX512 __m512i mixed_top8(u64x8 z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return reinterpret_cast<__m512i>((z ^ (z >> 31)) >> 11);
-}
-
-// Keep flags for elements e … e+15.
-SLMTUNE_TARGET_AVX512 __mmask16 keep16(const DropoutMask& mask, uint64_t e) {
-  const uint64_t b = mask.base + e;
-  const u64x8 first = {b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7};
-  const __m512i threshold = _mm512_set1_epi64(static_cast<long long>(mask.threshold));
-  const __mmask8 low = _mm512_cmpge_epu64_mask(mixed_top8(first), threshold);
-  const __mmask8 high = _mm512_cmpge_epu64_mask(mixed_top8(first + 8), threshold);
-  return static_cast<__mmask16>(low | (static_cast<unsigned>(high) << 8));
-}
-
-// out[e] = kept ? x[e]·scale : 0 for e in [first, last); returns where the vector loop stopped.
-SLMTUNE_TARGET_AVX512 int64_t drop_avx512(float* out, const float* x, const DropoutMask& mask, float scale,
-                                          int64_t first, int64_t last) {
-  const __m512 vscale = _mm512_set1_ps(scale);
-  int64_t e = first;
-  for (; e + 16 <= last; e += 16)
-    _mm512_storeu_ps(out + e, _mm512_maskz_mul_ps(keep16(mask, static_cast<uint64_t>(e)), _mm512_loadu_ps(x + e), vscale));
-  return e;
-}
+// The vector loop below uses the same float arithmetic as the scalar one (a product, then a sum; no
+// fused multiply-add), so both paths give bit-identical results.
 
 // dx[e] += kept ? dy[e]·scale : 0 for e in [first, last); returns where the vector loop stopped.
 SLMTUNE_TARGET_AVX512 int64_t add_kept_avx512(float* dx, const float* dy, const DropoutMask& mask, float scale,
@@ -88,6 +37,18 @@ SLMTUNE_TARGET_AVX512 int64_t add_kept_avx512(float* dx, const float* dy, const 
 }
 
 int i(int64_t v) { return static_cast<int>(v); }
+
+// m [rows, cols] → mᵀ [cols, rows]
+std::vector<float> transposed(const std::vector<float>& m, int64_t rows, int64_t cols) {
+  std::vector<float> t(m.size());
+  for (int64_t a = 0; a < rows; ++a)
+    for (int64_t b = 0; b < cols; ++b) t[static_cast<size_t>(b * rows + a)] = m[static_cast<size_t>(a * cols + b)];
+  return t;
+}
+
+// Rows per block on the fast path: a block of the (dropped) input, `width` floats a row, is ~128 KiB,
+// so it is still in L2 when the block's second product reads it.
+int64_t block_rows(int64_t width) { return std::clamp<int64_t>(32 * 1024 / std::max<int64_t>(width, 1), 8, 512); }
 
 }  // namespace
 
@@ -140,8 +101,8 @@ const float* LoraAdapter::dropped_input(const float* x, int64_t n, Uninitialized
   float* out = buffer.data();
   const bool avx512 = kernels::use_avx512();
   parallel_for(n * in_, kMaskGrain, [&](int64_t first, int64_t last) {
-    int64_t e = avx512 ? drop_avx512(out, x, mask, keep_scale, first, last) : first;
-    for (; e < last; ++e) out[e] = mask.keep(static_cast<uint64_t>(e)) ? x[e] * keep_scale : 0.0f;
+    if (avx512) return avx512::drop(out + first, x + first, last - first, mask, keep_scale, static_cast<uint64_t>(first));
+    for (int64_t e = first; e < last; ++e) out[e] = mask.keep(static_cast<uint64_t>(e)) ? x[e] * keep_scale : 0.0f;
   });
   return out;
 }
@@ -168,6 +129,7 @@ void LoraAdapter::project_down(const float* x, int64_t n, std::vector<float>& h)
 }
 
 void LoraAdapter::forward(float* y, const float* x, int64_t n) {
+  if (kernels::use_avx512()) return forward_blocked(y, x, n);
   UninitializedFloats buffer;
   const float* xd = dropped_input(x, n, buffer);
   for_each_row_chunk(n, [&](int64_t r0, int64_t rows, int64_t) {
@@ -236,6 +198,7 @@ void LoraAdapter::lora_backward(const float* dy, const float* x_dropped, int64_t
 }
 
 void LoraAdapter::backward(float* dx, const float* dy, const float* x, int64_t n) {
+  if (kernels::use_avx512()) return backward_blocked(dx, dy, x, n);
   UninitializedFloats buffer;
   const float* xd = dropped_input(x, n, buffer);
   if (!dropout_active()) {
@@ -245,6 +208,75 @@ void LoraAdapter::backward(float* dx, const float* dy, const float* x, int64_t n
   UninitializedFloats dxd(static_cast<size_t>(n * in_));
   lora_backward(dy, xd, n, dxd.data(), kernels::GradientStore::Overwrite);
   dropout_backward(dx, dxd.data(), n);
+}
+
+// The fast path (AVX-512): per thread, a run of rows in blocks that stay in L2; see lora_avx512.hpp.
+void LoraAdapter::forward_blocked(float* y, const float* x, int64_t n) const {
+  const std::vector<float> a_t = transposed(a_, r_, in_), b_t = transposed(b_, out_, r_);  // [in, r], [r, out]
+  const bool drop = dropout_active();
+  const DropoutMask mask(dropout_seed_, step_, dropout_);
+  const float keep_scale = drop ? 1.0f / (1.0f - dropout_) : 1.0f;
+  const int64_t block = block_rows(in_);
+  for_each_row_chunk(n, [&](int64_t r0, int64_t rows, int64_t) {
+    UninitializedFloats dropped(static_cast<size_t>(drop ? block * in_ : 0));
+    UninitializedFloats h(static_cast<size_t>(block * r_));
+    for (int64_t b0 = r0; b0 < r0 + rows; b0 += block) {
+      const int64_t m = std::min(block, r0 + rows - b0);
+      const float* xb = x + b0 * in_;
+      if (drop) {
+        avx512::drop(dropped.data(), xb, m * in_, mask, keep_scale, static_cast<uint64_t>(b0 * in_));
+        xb = dropped.data();
+      }
+      avx512::project(h.data(), xb, m, in_, a_t.data(), r_);
+      avx512::expand_add(y + b0 * out_, out_, h.data(), m, r_, b_t.data(), out_, scaling_);
+    }
+  });
+}
+
+void LoraAdapter::backward_blocked(float* dx, const float* dy, const float* x, int64_t n) {
+  const std::vector<float> a_t = transposed(a_, r_, in_);  // [in, r]
+  const bool drop = dropout_active();
+  const DropoutMask mask(dropout_seed_, step_, dropout_);
+  const float keep_scale = drop ? 1.0f / (1.0f - dropout_) : 1.0f;
+  const int64_t block = block_rows(std::max(in_, out_));
+  // Per chunk (thread): dA [r, in] and dBᵀ/s [r, out], summed in chunk order below (reproducible).
+  const int64_t chunks = row_chunks(n);
+  std::vector<std::vector<float>> parts_a(static_cast<size_t>(chunks)), parts_bt(static_cast<size_t>(chunks));
+  for_each_row_chunk(n, [&](int64_t r0, int64_t rows, int64_t c) {
+    auto& part_a = parts_a[static_cast<size_t>(c)];
+    auto& part_bt = parts_bt[static_cast<size_t>(c)];
+    part_a.assign(static_cast<size_t>(r_ * in_), 0.0f);
+    part_bt.assign(static_cast<size_t>(r_ * out_), 0.0f);
+    UninitializedFloats dropped(static_cast<size_t>(drop ? block * in_ : 0));
+    UninitializedFloats h(static_cast<size_t>(block * r_)), dh(static_cast<size_t>(block * r_));
+    for (int64_t b0 = r0; b0 < r0 + rows; b0 += block) {
+      const int64_t m = std::min(block, r0 + rows - b0);
+      const float* xb = x + b0 * in_;
+      const float* dyb = dy + b0 * out_;
+      if (drop) {
+        avx512::drop(dropped.data(), xb, m * in_, mask, keep_scale, static_cast<uint64_t>(b0 * in_));
+        xb = dropped.data();
+      }
+      avx512::project(h.data(), xb, m, in_, a_t.data(), r_);     // h = x·Aᵀ
+      avx512::project(dh.data(), dyb, m, out_, b_.data(), r_);   // dh = dy·B, then ·s
+      for (int64_t e = 0; e < m * r_; ++e) dh[static_cast<size_t>(e)] *= scaling_;
+      avx512::accumulate_outer(part_bt.data(), h.data(), m, r_, dyb, out_);  // dBᵀ/s += hᵀ·dy
+      avx512::accumulate_outer(part_a.data(), dh.data(), m, r_, xb, in_);    // dA += dhᵀ·x
+      if (drop)  // dx += mask ⊙ dh·A / (1 − p)
+        avx512::expand_add_kept(dx + b0 * in_, dh.data(), m, r_, a_.data(), in_, keep_scale, mask,
+                                static_cast<uint64_t>(b0 * in_));
+      else
+        avx512::expand_add(dx + b0 * in_, in_, dh.data(), m, r_, a_.data(), in_, 1.0f);
+    }
+  });
+  for (int64_t c = 0; c < chunks; ++c) {
+    const auto& pa = parts_a[static_cast<size_t>(c)];
+    const auto& pbt = parts_bt[static_cast<size_t>(c)];
+    for (size_t k = 0; k < pa.size(); ++k) grad_a_[k] += pa[k];
+    for (int64_t o = 0; o < out_; ++o)
+      for (int64_t j = 0; j < r_; ++j)
+        grad_b_[static_cast<size_t>(o * r_ + j)] += scaling_ * pbt[static_cast<size_t>(j * out_ + o)];
+  }
 }
 
 std::vector<float> LoraAdapter::delta() const {

@@ -63,6 +63,11 @@ class LoraAdapter : public LinearAdapter {
   virtual void merge_into(std::span<float> weight);
   virtual void unmerge_from(std::span<float> weight);
 
+ private:
+  // The AVX-512 path of forward and backward (lora_avx512.hpp): same results up to f32 rounding.
+  void forward_blocked(float* y, const float* x, int64_t n) const;
+  void backward_blocked(float* dx, const float* dy, const float* x, int64_t n);
+
  protected:
   // x after dropout (x itself when dropout is off); `buffer` holds the masked copy when needed.
   const float* dropped_input(const float* x, int64_t n, UninitializedFloats& buffer) const;
