@@ -16,60 +16,47 @@ SLMTUNE_TARGET_AVX512 __mmask16 lanes(int64_t count) {
 // each load of the small factor then serves every row of the group. ROWS below 8 serve the tail.
 constexpr int kGroup = 8;
 
+// sum[i] = Σ_t a[i·a_stride + t] · b[t·b_stride + 0 … 15] for ROWS rows of a, t < depth: the one
+// product both directions are made of (a 16-wide strip of the result, each load of b serving every
+// row of the group).
+template <int ROWS>
+SLMTUNE_TARGET_AVX512 void strip_products(__m512* sum, const float* a, int64_t a_stride, const float* b,
+                                          int64_t b_stride, int64_t depth, __mmask16 live) {
+  for (int i = 0; i < ROWS; ++i) sum[i] = _mm512_setzero_ps();
+  for (int64_t t = 0; t < depth; ++t) {
+    const __m512 strip = _mm512_maskz_loadu_ps(live, b + t * b_stride);
+    for (int i = 0; i < ROWS; ++i) sum[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i * a_stride + t]), strip, sum[i]);
+  }
+}
+
+// h = x · m for the group's rows.
 template <int ROWS>
 SLMTUNE_TARGET_AVX512 void project_group(float* h, const float* x, int64_t k, const float* m, int64_t r) {
   for (int64_t j0 = 0; j0 < r; j0 += 16) {
     const __mmask16 live = lanes(r - j0);
     __m512 sum[ROWS];
-    for (int i = 0; i < ROWS; ++i) sum[i] = _mm512_setzero_ps();
-    for (int64_t t = 0; t < k; ++t) {
-      const __m512 column = _mm512_maskz_loadu_ps(live, m + t * r + j0);
-      for (int i = 0; i < ROWS; ++i) sum[i] = _mm512_fmadd_ps(_mm512_set1_ps(x[i * k + t]), column, sum[i]);
-    }
+    strip_products<ROWS>(sum, x, k, m + j0, r, k, live);
     for (int i = 0; i < ROWS; ++i) _mm512_mask_storeu_ps(h + i * r + j0, live, sum[i]);
   }
 }
 
-// (h · n)[i, t0 … t0+15] for the group's rows, into sum[].
-template <int ROWS>
-SLMTUNE_TARGET_AVX512 void expand_lanes(__m512* sum, const float* h, int64_t r, const float* n, int64_t k, int64_t t0,
-                                        __mmask16 live) {
-  for (int i = 0; i < ROWS; ++i) sum[i] = _mm512_setzero_ps();
-  for (int64_t j = 0; j < r; ++j) {
-    const __m512 row = _mm512_maskz_loadu_ps(live, n + j * k + t0);
-    for (int i = 0; i < ROWS; ++i) sum[i] = _mm512_fmadd_ps(_mm512_set1_ps(h[i * r + j]), row, sum[i]);
-  }
-}
-
+// y[i, :] += scale·(h · n)[i, :] for the group's rows; with a mask, only where it keeps the element
+// (element (i, t) is mask element first_element + i·k + t). Dropped lanes are not stored at all:
+// adding 0 would turn a −0 into +0.
 template <int ROWS>
 SLMTUNE_TARGET_AVX512 void expand_add_group(float* y, int64_t y_stride, const float* h, int64_t r, const float* n,
-                                            int64_t k, float scale) {
+                                            int64_t k, float scale, const DropoutMask* mask, uint64_t first_element) {
   const __m512 vscale = _mm512_set1_ps(scale);
   for (int64_t t0 = 0; t0 < k; t0 += 16) {
     const __mmask16 live = lanes(k - t0);
     __m512 sum[ROWS];
-    expand_lanes<ROWS>(sum, h, r, n, k, t0, live);
+    strip_products<ROWS>(sum, h, r, n + t0, k, r, live);
     for (int i = 0; i < ROWS; ++i) {
       float* out = y + i * y_stride + t0;
-      _mm512_mask_storeu_ps(out, live, _mm512_fmadd_ps(sum[i], vscale, _mm512_maskz_loadu_ps(live, out)));
-    }
-  }
-}
-
-template <int ROWS>
-SLMTUNE_TARGET_AVX512 void expand_add_kept_group(float* dx, const float* h, int64_t r, const float* n, int64_t k,
-                                                 float scale, const DropoutMask& mask, uint64_t first_element) {
-  const __m512 vscale = _mm512_set1_ps(scale);
-  for (int64_t t0 = 0; t0 < k; t0 += 16) {
-    const __mmask16 live = lanes(k - t0);
-    __m512 sum[ROWS];
-    expand_lanes<ROWS>(sum, h, r, n, k, t0, live);
-    for (int i = 0; i < ROWS; ++i) {
-      float* out = dx + i * k + t0;
-      // Dropped lanes are not stored at all (adding 0 would turn a −0 into +0).
-      const __mmask16 kept = live & keep16(mask, first_element + static_cast<uint64_t>(i * k + t0));
+      const __mmask16 store =
+          mask ? live & keep16(*mask, first_element + static_cast<uint64_t>(i * k + t0)) : live;
       const __m512 old = _mm512_maskz_loadu_ps(live, out);
-      _mm512_mask_storeu_ps(out, kept, _mm512_add_ps(old, _mm512_mul_ps(sum[i], vscale)));
+      _mm512_mask_storeu_ps(out, store, _mm512_add_ps(old, _mm512_mul_ps(sum[i], vscale)));
     }
   }
 }
@@ -110,15 +97,9 @@ struct Project {
 };
 template <int N>
 struct ExpandAdd {
-  static void run(float* y, int64_t y_stride, const float* h, int64_t r, const float* n, int64_t k, float scale) {
-    expand_add_group<N>(y, y_stride, h, r, n, k, scale);
-  }
-};
-template <int N>
-struct ExpandAddKept {
-  static void run(float* dx, const float* h, int64_t r, const float* n, int64_t k, float scale,
-                  const DropoutMask& mask, uint64_t first_element) {
-    expand_add_kept_group<N>(dx, h, r, n, k, scale, mask, first_element);
+  static void run(float* y, int64_t y_stride, const float* h, int64_t r, const float* n, int64_t k, float scale,
+                  const DropoutMask* mask, uint64_t first_element) {
+    expand_add_group<N>(y, y_stride, h, r, n, k, scale, mask, first_element);
   }
 };
 template <int N>
@@ -138,14 +119,15 @@ void project(float* h, const float* x, int64_t rows, int64_t k, const float* m, 
 void expand_add(float* y, int64_t y_stride, const float* h, int64_t rows, int64_t r, const float* n, int64_t k,
                 float scale) {
   for (int64_t i = 0; i < rows; i += kGroup)
-    dispatch<ExpandAdd>(std::min<int64_t>(kGroup, rows - i), y + i * y_stride, y_stride, h + i * r, r, n, k, scale);
+    dispatch<ExpandAdd>(std::min<int64_t>(kGroup, rows - i), y + i * y_stride, y_stride, h + i * r, r, n, k, scale,
+                        nullptr, uint64_t{0});
 }
 
 void expand_add_kept(float* dx, const float* h, int64_t rows, int64_t r, const float* n, int64_t k, float scale,
                      const DropoutMask& mask, uint64_t first_element) {
   for (int64_t i = 0; i < rows; i += kGroup)
-    dispatch<ExpandAddKept>(std::min<int64_t>(kGroup, rows - i), dx + i * k, h + i * r, r, n, k, scale, mask,
-                            first_element + static_cast<uint64_t>(i * k));
+    dispatch<ExpandAdd>(std::min<int64_t>(kGroup, rows - i), dx + i * k, k, h + i * r, r, n, k, scale, &mask,
+                        first_element + static_cast<uint64_t>(i * k));
 }
 
 void accumulate_outer(float* g, const float* h, int64_t rows, int64_t r, const float* x, int64_t k) {
