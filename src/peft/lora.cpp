@@ -211,22 +211,24 @@ void LoraAdapter::backward(float* dx, const float* dy, const float* x, int64_t n
 }
 
 // The fast path (AVX-512): per thread, a run of rows in blocks that stay in L2; see lora_avx512.hpp.
+const float* LoraAdapter::dropped_rows(const float* x, int64_t first_row, int64_t rows,
+                                       UninitializedFloats& buffer) const {
+  const float* block = x + first_row * in_;
+  if (!dropout_active()) return block;
+  buffer.resize(static_cast<size_t>(rows * in_));
+  avx512::drop(buffer.data(), block, rows * in_, DropoutMask(dropout_seed_, step_, dropout_),
+               1.0f / (1.0f - dropout_), static_cast<uint64_t>(first_row * in_));
+  return buffer.data();
+}
+
 void LoraAdapter::forward_blocked(float* y, const float* x, int64_t n) const {
   const std::vector<float> a_t = transposed(a_, r_, in_), b_t = transposed(b_, out_, r_);  // [in, r], [r, out]
-  const bool drop = dropout_active();
-  const DropoutMask mask(dropout_seed_, step_, dropout_);
-  const float keep_scale = drop ? 1.0f / (1.0f - dropout_) : 1.0f;
   const int64_t block = block_rows(in_);
   for_each_row_chunk(n, [&](int64_t r0, int64_t rows, int64_t) {
-    UninitializedFloats dropped(static_cast<size_t>(drop ? block * in_ : 0));
-    UninitializedFloats h(static_cast<size_t>(block * r_));
+    UninitializedFloats dropped, h(static_cast<size_t>(block * r_));
     for (int64_t b0 = r0; b0 < r0 + rows; b0 += block) {
       const int64_t m = std::min(block, r0 + rows - b0);
-      const float* xb = x + b0 * in_;
-      if (drop) {
-        avx512::drop(dropped.data(), xb, m * in_, mask, keep_scale, static_cast<uint64_t>(b0 * in_));
-        xb = dropped.data();
-      }
+      const float* xb = dropped_rows(x, b0, m, dropped);
       avx512::project(h.data(), xb, m, in_, a_t.data(), r_);
       avx512::expand_add(y + b0 * out_, out_, h.data(), m, r_, b_t.data(), out_, scaling_);
     }
@@ -237,7 +239,7 @@ void LoraAdapter::backward_blocked(float* dx, const float* dy, const float* x, i
   const std::vector<float> a_t = transposed(a_, r_, in_);  // [in, r]
   const bool drop = dropout_active();
   const DropoutMask mask(dropout_seed_, step_, dropout_);
-  const float keep_scale = drop ? 1.0f / (1.0f - dropout_) : 1.0f;
+  const float keep_scale = 1.0f / (1.0f - dropout_);
   const int64_t block = block_rows(std::max(in_, out_));
   // Per chunk (thread): dA [r, in] and dBᵀ/s [r, out], summed in chunk order below (reproducible).
   const int64_t chunks = row_chunks(n);
@@ -247,16 +249,11 @@ void LoraAdapter::backward_blocked(float* dx, const float* dy, const float* x, i
     auto& part_bt = parts_bt[static_cast<size_t>(c)];
     part_a.assign(static_cast<size_t>(r_ * in_), 0.0f);
     part_bt.assign(static_cast<size_t>(r_ * out_), 0.0f);
-    UninitializedFloats dropped(static_cast<size_t>(drop ? block * in_ : 0));
-    UninitializedFloats h(static_cast<size_t>(block * r_)), dh(static_cast<size_t>(block * r_));
+    UninitializedFloats dropped, h(static_cast<size_t>(block * r_)), dh(static_cast<size_t>(block * r_));
     for (int64_t b0 = r0; b0 < r0 + rows; b0 += block) {
       const int64_t m = std::min(block, r0 + rows - b0);
-      const float* xb = x + b0 * in_;
+      const float* xb = dropped_rows(x, b0, m, dropped);
       const float* dyb = dy + b0 * out_;
-      if (drop) {
-        avx512::drop(dropped.data(), xb, m * in_, mask, keep_scale, static_cast<uint64_t>(b0 * in_));
-        xb = dropped.data();
-      }
       avx512::project(h.data(), xb, m, in_, a_t.data(), r_);     // h = x·Aᵀ
       avx512::project(dh.data(), dyb, m, out_, b_.data(), r_);   // dh = dy·B, then ·s
       for (int64_t e = 0; e < m * r_; ++e) dh[static_cast<size_t>(e)] *= scaling_;

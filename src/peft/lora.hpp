@@ -67,6 +67,9 @@ class LoraAdapter : public LinearAdapter {
   // The AVX-512 path of forward and backward (lora_avx512.hpp): same results up to f32 rounding.
   void forward_blocked(float* y, const float* x, int64_t n) const;
   void backward_blocked(float* dx, const float* dy, const float* x, int64_t n);
+  // Rows [first_row, first_row + rows) of x after dropout: x's own rows when dropout is off, else a
+  // masked copy in `buffer` (the mask's elements numbered from x's start, as dropped_input numbers them).
+  const float* dropped_rows(const float* x, int64_t first_row, int64_t rows, UninitializedFloats& buffer) const;
 
  protected:
   // x after dropout (x itself when dropout is off); `buffer` holds the masked copy when needed.
