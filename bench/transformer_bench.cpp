@@ -133,9 +133,36 @@ SLMTUNE_TARGET_AVX2 float sum_rows_avx2(const float* w, int64_t count) {
   return sum;
 }
 
+// On AVX-512, in the decoding loop's order: four rows side by side, each line prefetched
+// kernels::kGemvPrefetchBytes ahead. Four streams with the prefetch read faster here than one
+// sequential stream (~29 against ~26 GB/s on SmolLM2's matrices), so the roofline reads that way too.
+SLMTUNE_TARGET_AVX512 float sum_rows_avx512(const float* w, int64_t rows, int64_t cols) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  float sum = 0.0f;
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4, w += 4 * cols) {
+    int64_t c = 0;
+    for (; c + 16 <= cols; c += 16) {
+      for (int64_t k = 0; k < 4; ++k)
+        _mm_prefetch(reinterpret_cast<const char*>(w + k * cols + c) + kernels::kGemvPrefetchBytes, _MM_HINT_T0);
+      a0 = _mm512_add_ps(a0, _mm512_loadu_ps(w + c));
+      a1 = _mm512_add_ps(a1, _mm512_loadu_ps(w + cols + c));
+      a2 = _mm512_add_ps(a2, _mm512_loadu_ps(w + 2 * cols + c));
+      a3 = _mm512_add_ps(a3, _mm512_loadu_ps(w + 3 * cols + c));
+    }
+    for (; c < cols; ++c) sum += w[c] + w[cols + c] + w[2 * cols + c] + w[3 * cols + c];
+  }
+  for (int64_t i = 0; i < (rows - r) * cols; ++i) sum += w[i];
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+  for (float lane : lanes) sum += lane;
+  return sum;
+}
+
 // Best of three passes over `matrices` (f32 [rows, cols]), in GB/s; 0 without AVX2.
 double read_bandwidth_gbs(const std::vector<kernels::WeightMatrix>& matrices) {
   if (!kernels::use_avx2()) return 0.0;
+  const bool avx512 = kernels::use_avx512();
   double bytes = 0.0, best = 1e30;
   for (const auto& m : matrices) bytes += static_cast<double>(m.rows * m.cols) * 4.0;
   volatile float sink = 0.0f;  // a use of each sum that the compiler cannot drop
@@ -144,7 +171,9 @@ double read_bandwidth_gbs(const std::vector<kernels::WeightMatrix>& matrices) {
     for (const auto& m : matrices) {
       const float* w = static_cast<const float*>(m.data);
       parallel_for(m.rows, kernels::gemv_row_grain(m.cols), [&](int64_t first, int64_t last) {
-        const float s = sum_rows_avx2(w + first * m.cols, (last - first) * m.cols);
+        const float* rows = w + first * m.cols;
+        const float s = avx512 ? sum_rows_avx512(rows, last - first, m.cols)
+                               : sum_rows_avx2(rows, (last - first) * m.cols);
         if (s == 12345.678f) sink = s;
       });
     }

@@ -19,6 +19,7 @@ bool detect_avx2() {
 }
 
 std::atomic<bool> avx2_enabled{true};
+std::atomic<bool> avx512_enabled{true};
 
 }  // namespace
 
@@ -30,10 +31,12 @@ bool cpu_has_avx2() {
 // One reading of AVX-512 for the whole program: the one that also picks OpenBLAS' kernels.
 bool cpu_has_avx512() { return cpu_has_avx2() && cpu_level().avx512; }
 
-bool use_avx512() { return use_avx2() && cpu_has_avx512(); }
+bool use_avx512() { return use_avx2() && avx512_enabled.load(std::memory_order_relaxed) && cpu_has_avx512(); }
 
 bool use_avx2() { return avx2_enabled.load(std::memory_order_relaxed) && cpu_has_avx2(); }
 
 void set_avx2_enabled(bool enabled) { avx2_enabled.store(enabled, std::memory_order_relaxed); }
+
+void set_avx512_enabled(bool enabled) { avx512_enabled.store(enabled, std::memory_order_relaxed); }
 
 }  // namespace slmtune::kernels

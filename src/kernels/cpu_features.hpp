@@ -11,10 +11,12 @@ bool cpu_has_avx2();
 bool cpu_has_avx512();
 // Whether kernels take their AVX2 path: the CPU has it and it has not been switched off.
 bool use_avx2();
-// Whether kernels take an AVX-512 path: the CPU has it and the AVX2 path is on (one switch for both
-// vector paths, so that switching it off leaves the portable one).
+// Whether kernels take an AVX-512 path: the CPU has it, it has not been switched off, and the AVX2
+// path is on (switching AVX2 off leaves the portable path alone).
 bool use_avx512();
-// Tests and benchmarks switch the AVX2 path off to exercise or time the portable one.
+// Tests and benchmarks switch the AVX2 path off to exercise or time the portable one, or AVX-512 off
+// to exercise the AVX2 path on a CPU that has both.
 void set_avx2_enabled(bool enabled);
+void set_avx512_enabled(bool enabled);
 
 }  // namespace slmtune::kernels

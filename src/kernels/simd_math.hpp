@@ -4,7 +4,7 @@
 // and that run after use_avx2() said yes.
 #include <immintrin.h>
 
-#define SLMTUNE_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
+#include "kernels/simd_target.hpp"
 
 namespace slmtune::kernels::simd {
 

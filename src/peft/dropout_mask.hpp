@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/simd_target.hpp"
+
 namespace slmtune::peft {
 
 // splitmix64's finaliser: a counter-based draw, so a mask element needs no generator state.
@@ -41,8 +43,6 @@ struct DropoutMask {
         threshold(static_cast<uint32_t>(std::min(std::ceil(static_cast<double>(p) * 0x1.0p32), 0x1.0p32 - 1.0))) {}
   bool keep(uint64_t element) const { return lowbias32(key + static_cast<uint32_t>(element)) >= threshold; }
 };
-
-#define SLMTUNE_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
 
 // GCC's vector extension rather than shift intrinsics: GCC 12's _mm512_srli_epi32 trips its own
 // -Wmaybe-uninitialized.

@@ -86,11 +86,14 @@ void expect_close(const std::vector<Got>& got, const std::vector<double>& want, 
   expect_close(got.data(), want.data(), got.size(), atol, rtol, name);
 }
 
-// Runs a check once on the AVX2 path (where the CPU has it) and once on the portable path.
+// Runs a check on each vector path the CPU has (AVX-512, then AVX2 with AVX-512 switched off) and
+// once on the portable path.
 inline void for_each_path(const std::function<void(const std::string&)>& check) {
+  if (cpu_has_avx512()) check("avx512");
   if (cpu_has_avx2()) {
-    set_avx2_enabled(true);
+    set_avx512_enabled(false);
     check("avx2");
+    set_avx512_enabled(true);
   }
   set_avx2_enabled(false);
   check("portable");

@@ -35,28 +35,48 @@ void check_f32_weights(int64_t n, int64_t in = 37, int64_t out = 45) {
 
   const auto xf = to_float(x), wf = to_float(w), bf = to_float(b), dyf = to_float(dy);
   const WeightMatrix weight{wf.data(), DType::F32, out, in};
-  std::vector<float> yf(n * out), dxf(n * in, 1.0f), dwf(out * in, -1.0f), dbf(out, 2.0f);
-  linear_forward(yf.data(), xf.data(), weight, bf.data(), n);
-  linear_backward(dxf.data(), dwf.data(), dbf.data(), dyf.data(), xf.data(), weight, n);
-  expect_close(yf, y, 1e-5, 1e-5, "y");
-  expect_close(dxf, dx, 1e-5, 1e-5, "dx (accumulated onto 1)");
-  expect_close(dwf, dw, 1e-5, 1e-5, "dweight (accumulated onto -1)");
-  expect_close(dbf, db, 1e-5, 1e-5, "dbias (accumulated onto 2)");
-  // Overwrite: dx = dy·W whatever dx held (NaN here), the accumulated result less the 1 it started at.
-  std::vector<float> dx_over(n * in, std::nanf(""));
-  linear_backward(dx_over.data(), nullptr, nullptr, dyf.data(), xf.data(), weight, n, GradientStore::Overwrite);
   std::vector<double> dx_alone(dx);
   for (double& v : dx_alone) v -= 1.0;
-  expect_close(dx_over, dx_alone, 1e-5, 1e-5, "dx (overwritten)");
+  for_each_path([&](const std::string& path) {
+    const std::string name = path + " n=" + std::to_string(n) + " " + std::to_string(out) + "x" + std::to_string(in);
+    std::vector<float> yf(n * out), dxf(n * in, 1.0f), dwf(out * in, -1.0f), dbf(out, 2.0f);
+    linear_forward(yf.data(), xf.data(), weight, bf.data(), n);
+    linear_backward(dxf.data(), dwf.data(), dbf.data(), dyf.data(), xf.data(), weight, n);
+    expect_close(yf, y, 1e-5, 1e-5, name + " y");
+    expect_close(dxf, dx, 1e-5, 1e-5, name + " dx (accumulated onto 1)");
+    expect_close(dwf, dw, 1e-5, 1e-5, name + " dweight (accumulated onto -1)");
+    expect_close(dbf, db, 1e-5, 1e-5, name + " dbias (accumulated onto 2)");
+    // Overwrite: dx = dy·W whatever dx held (NaN here), the accumulated result less the 1 it started at.
+    std::vector<float> dx_over(n * in, std::nanf(""));
+    linear_backward(dx_over.data(), nullptr, nullptr, dyf.data(), xf.data(), weight, n, GradientStore::Overwrite);
+    expect_close(dx_over, dx_alone, 1e-5, 1e-5, name + " dx (overwritten)");
+  });
 }
 
-// 7 rows go through sgemm; one row (decoding) through the gemv loop (AVX2) or sgemv. 300 columns take
-// the loop's 32-wide, 8-wide and scalar parts; 700 rows of them are split between threads.
+// 7 rows go through sgemm; one row (decoding) through the gemv loop (AVX-512 or AVX2) or sgemv. 300
+// columns take the AVX2 loop's 32-wide, 8-wide and scalar parts and the AVX-512 loop's 16-wide part
+// and masked tail; 700 rows of them are split between threads, each run in groups of four rows and a
+// remainder of single rows. 5 columns are a tail alone, 64 columns have none, 3 rows are no group.
 TEST(Linear, F32BlasMatchesReference) {
   check_f32_weights(7);
   check_f32_weights(1);
   check_f32_weights(1, 300, 700);
   check_f32_weights(1, 5, 3);
+  check_f32_weights(1, 64, 9);
+}
+
+// Decoding with no bias: the product overwrites y (NaN before), on every path.
+TEST(Linear, DecodingWithoutBiasOverwritesTheOutput) {
+  const int64_t in = 83, out = 150;
+  const auto x = f32_exact(random_doubles(in, 13)), w = f32_exact(random_doubles(out * in, 14));
+  std::vector<double> y(out);
+  reference::linear_forward(y.data(), x.data(), w.data(), static_cast<const double*>(nullptr), 1, in, out);
+  const auto xf = to_float(x), wf = to_float(w);
+  for_each_path([&](const std::string& path) {
+    std::vector<float> yf(out, std::nanf(""));
+    linear_forward(yf.data(), xf.data(), WeightMatrix{wf.data(), DType::F32, out, in}, nullptr, 1);
+    expect_close(yf, y, 1e-5, 1e-5, path + " y");
+  });
 }
 
 // bf16/f16 weights go through the tile-expansion path; these sizes give several tiles in both
