@@ -36,6 +36,7 @@
 #include "model/random_init.hpp"
 #include "model/transformer.hpp"
 #include "peft/lora_model.hpp"
+#include "quant/nf4.hpp"
 #include "train/optimizer.hpp"
 
 using namespace slmtune;
@@ -349,7 +350,11 @@ int main(int argc, char** argv) {
     for (const auto& entry : weights->entries()) {
       if (entry.spec.shape.size() != 2) continue;
       const bool embedding = entry.spec.hf_name == "model.embed_tokens.weight";
-      const double bytes = static_cast<double>(entry.spec.shape[0] * entry.spec.shape[1]) * 4.0;  // f32 compute copy
+      // The bytes as stored: f32, bf16 and f16 weights stream as they are (widened in registers or a
+      // tile at a time), NF4 ones as their packed codes and scales.
+      const double bytes = entry.is_nf4() ? static_cast<double>(entry.nf4->storage_bytes())
+                                          : static_cast<double>(entry.spec.shape[0] * entry.spec.shape[1]) *
+                                                static_cast<double>(dtype_size(entry.tensor.dtype()));
       bytes_per_token += embedding ? (weights->config().tie_word_embeddings ? bytes : bytes / static_cast<double>(entry.spec.shape[0])) : bytes;
       if ((!embedding || weights->config().tie_word_embeddings) && !entry.nf4 && entry.tensor.dtype() == DType::F32)
         streamed.push_back(entry.matrix());

@@ -137,6 +137,63 @@ SLMTUNE_TARGET_AVX512 void dot_rows_avx512(float* y, const float* w, const float
   }
 }
 
+// Decoding through bf16/f16 weights on AVX-512: each 16 stored values widen to f32 in registers (bf16:
+// the bits shifted up; f16: vcvtph2ps), so the weights stream once at half the bytes of f32 and no
+// tile is written and read back. Same four-row order and prefetch distance (in bytes) as the f32 loop.
+// (The zero-masking forms with every lane set: GCC 12's unmasked ones trip its -Wmaybe-uninitialized.)
+template <bool kBf16>
+SLMTUNE_TARGET_AVX512 inline __m512 widen16(__m256i half) {
+  constexpr __mmask16 all = 0xffff;
+  if constexpr (kBf16)
+    return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(all, _mm512_maskz_cvtepu16_epi32(all, half), 16));
+  else
+    return _mm512_maskz_cvtph_ps(all, half);
+}
+
+template <bool kBf16>
+SLMTUNE_TARGET_AVX512 inline __m512 load_widened(const uint16_t* w, int64_t available) {
+  if (available >= 16) return widen16<kBf16>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w)));
+  return widen16<kBf16>(_mm256_maskz_loadu_epi16(static_cast<__mmask16>((1u << available) - 1), w));
+}
+
+template <bool kBf16>
+SLMTUNE_TARGET_AVX512 void dot_rows_half_avx512(float* y, const uint16_t* w, const float* x, int64_t rows,
+                                                int64_t cols, bool accumulate) {
+  auto prefetch = [](const uint16_t* line) {
+    _mm_prefetch(reinterpret_cast<const char*>(line) + kGemvPrefetchBytes, _MM_HINT_T0);
+  };
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4, w += 4 * cols) {
+    const uint16_t *w0 = w, *w1 = w + cols, *w2 = w + 2 * cols, *w3 = w + 3 * cols;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int64_t c = 0; c < cols; c += 16) {
+      if (c % 32 == 0) prefetch(w0 + c), prefetch(w1 + c), prefetch(w2 + c), prefetch(w3 + c);
+      const int64_t available = cols - c;
+      const __m512 xs = available >= 16 ? _mm512_loadu_ps(x + c)
+                                        : _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << available) - 1), x + c);
+      a0 = _mm512_fmadd_ps(load_widened<kBf16>(w0 + c, available), xs, a0);
+      a1 = _mm512_fmadd_ps(load_widened<kBf16>(w1 + c, available), xs, a1);
+      a2 = _mm512_fmadd_ps(load_widened<kBf16>(w2 + c, available), xs, a2);
+      a3 = _mm512_fmadd_ps(load_widened<kBf16>(w3 + c, available), xs, a3);
+    }
+    const float sums[4] = {horizontal_sum_avx512(a0), horizontal_sum_avx512(a1), horizontal_sum_avx512(a2),
+                           horizontal_sum_avx512(a3)};
+    for (int i = 0; i < 4; ++i) y[r + i] = accumulate ? y[r + i] + sums[i] : sums[i];
+  }
+  for (; r < rows; ++r, w += cols) {
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t c = 0; c < cols; c += 16) {
+      if (c % 32 == 0) prefetch(w + c);
+      const int64_t available = cols - c;
+      const __m512 xs = available >= 16 ? _mm512_loadu_ps(x + c)
+                                        : _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << available) - 1), x + c);
+      acc = _mm512_fmadd_ps(load_widened<kBf16>(w + c, available), xs, acc);
+    }
+    const float sum = horizontal_sum_avx512(acc);
+    y[r] = accumulate ? y[r] + sum : sum;
+  }
+}
+
 // One input row through f32 weights (bias already in y when `accumulate`): threads take contiguous
 // runs of at least gemv_row_grain(cols) rows.
 void gemv_f32(float* y, const float* w, const float* x, int64_t rows, int64_t cols, bool accumulate) {
@@ -170,6 +227,17 @@ const uint16_t* half_data(const WeightMatrix& weight) { return static_cast<const
 // inside the parallel region).
 void forward_expanded(float* y, const float* x, const WeightMatrix& w, const float* bias, int64_t n) {
   const int64_t in = w.cols, out = w.rows;
+  if (n == 1 && use_avx512()) {  // decoding: widen in registers, no tile (see dot_rows_half_avx512)
+    if (bias) std::copy(bias, bias + out, y);
+    parallel_for(out, gemv_row_grain(in), [&](int64_t first, int64_t last) {
+      const uint16_t* rows = half_data(w) + first * in;
+      if (w.dtype == DType::BF16)
+        dot_rows_half_avx512<true>(y + first, rows, x, last - first, in, bias != nullptr);
+      else
+        dot_rows_half_avx512<false>(y + first, rows, x, last - first, in, bias != nullptr);
+    });
+    return;
+  }
   const int64_t lines = tile_lines(out, in);
   const int64_t tiles = (out + lines - 1) / lines;
   parallel_for(tiles, 1, [&](int64_t first, int64_t last) {

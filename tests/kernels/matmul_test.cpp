@@ -82,8 +82,7 @@ TEST(Linear, DecodingWithoutBiasOverwritesTheOutput) {
 // bf16/f16 weights go through the tile-expansion path; these sizes give several tiles in both
 // directions, with a shorter last one (forward: at most 64 rows of in=1024 per tile; backward: at
 // most 436 columns of out=150, or, with many rows, 64-row tiles of W).
-void check_half_weights(DType dtype, int64_t n) {
-  const int64_t in = 1024, out = 150;
+void check_half_weights(DType dtype, int64_t n, int64_t in = 1024, int64_t out = 150) {
   const auto x = f32_exact(random_doubles(n * in, 9)), dy = f32_exact(random_doubles(n * out, 10));
   const auto b = f32_exact(random_doubles(out, 11));
   const auto w_source = random_doubles(out * in, 12);
@@ -104,7 +103,8 @@ void check_half_weights(DType dtype, int64_t n) {
     std::vector<float> yf(n * out), dxf(n * in, 0.0f);
     linear_forward(yf.data(), xf.data(), weight, bf.data(), n);
     linear_backward(dxf.data(), nullptr, nullptr, dyf.data(), xf.data(), weight, n);
-    const std::string name = std::string(dtype_name(dtype)) + " " + path + " n=" + std::to_string(n);
+    const std::string name = std::string(dtype_name(dtype)) + " " + path + " n=" + std::to_string(n) + " " +
+                             std::to_string(out) + "x" + std::to_string(in);
     expect_close(yf, y, 1e-4, 1e-5, name + " y");
     expect_close(dxf, dx, 1e-5, 1e-5, name + " dx");
     std::vector<float> dx_over(n * in, std::nanf(""));
@@ -114,14 +114,17 @@ void check_half_weights(DType dtype, int64_t n) {
 }
 
 // 5 rows: backward splits W's columns among threads; 300 rows: it splits the rows; 1 row: the
-// forward's sgemv (decoding) path.
+// forward's decoding path (AVX-512: widened in registers, four rows at a time; else a tile and the
+// gemv loop). 77 columns end in a 16-wide step and a masked 13-wide tail; 9 rows leave one row over.
 TEST(Linear, Bf16WeightsExpandedTileByTileMatchReference) {
   check_half_weights(DType::BF16, 1);
+  check_half_weights(DType::BF16, 1, 77, 9);
   check_half_weights(DType::BF16, 5);
   check_half_weights(DType::BF16, 300);
 }
 TEST(Linear, F16WeightsExpandedTileByTileMatchReference) {
   check_half_weights(DType::F16, 1);
+  check_half_weights(DType::F16, 1, 77, 9);
   check_half_weights(DType::F16, 5);
   check_half_weights(DType::F16, 300);
 }
