@@ -347,6 +347,7 @@ int main(int argc, char** argv) {
     Transformer plain(weights);
     double bytes_per_token = 0.0;
     std::vector<kernels::WeightMatrix> streamed;  // what a token reads in full (f32 weights only)
+    bool all_f32 = true;  // the roofline reads f32 matrices, so it describes an all-f32 model only
     for (const auto& entry : weights->entries()) {
       if (entry.spec.shape.size() != 2) continue;
       const bool embedding = entry.spec.hf_name == "model.embed_tokens.weight";
@@ -356,8 +357,12 @@ int main(int argc, char** argv) {
                                           : static_cast<double>(entry.spec.shape[0] * entry.spec.shape[1]) *
                                                 static_cast<double>(dtype_size(entry.tensor.dtype()));
       bytes_per_token += embedding ? (weights->config().tie_word_embeddings ? bytes : bytes / static_cast<double>(entry.spec.shape[0])) : bytes;
-      if ((!embedding || weights->config().tie_word_embeddings) && !entry.nf4 && entry.tensor.dtype() == DType::F32)
-        streamed.push_back(entry.matrix());
+      if (!embedding || weights->config().tie_word_embeddings) {
+        if (!entry.nf4 && entry.tensor.dtype() == DType::F32)
+          streamed.push_back(entry.matrix());
+        else
+          all_f32 = false;
+      }
     }
     const std::vector<int32_t> prompt_ids(batch.input_ids.begin(), batch.input_ids.begin() + seq);
     double decode_best = 1e30;
@@ -376,7 +381,7 @@ int main(int argc, char** argv) {
     decode_gbs = decode_tps * bytes_per_token / 1e9;
     std::printf("decode (batch 1, KV cache, after a %lld-token prompt, %lld tokens): %.1f tokens/s, %.1f GB/s of weights\n",
                 static_cast<long long>(seq), static_cast<long long>(decode_tokens), decode_tps, decode_gbs);
-    read_gbs = read_bandwidth_gbs(streamed);
+    read_gbs = all_f32 ? read_bandwidth_gbs(streamed) : 0.0;
     if (read_gbs > 0.0)
       std::printf("roofline: reading the same f32 weights with no arithmetic ran at %.1f GB/s (%.1f tokens/s at most); "
                   "decode used %.0f%% of it\n",
