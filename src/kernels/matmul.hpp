@@ -2,6 +2,8 @@
 // Linear layers as PyTorch's nn.Linear computes them: y = x·Wᵀ (+ b), W stored [out, in] row-major.
 // f32 weights go straight to BLAS; bf16/f16 weights (frozen base weights kept in their stored dtype)
 // are expanded a tile at a time into a small f32 buffer, so no f32 copy of the matrix ever exists.
+// One input row (decoding) takes its own loops: f32 rows streamed four at a time with a software
+// prefetch, and on AVX-512 bf16/f16 rows widened in registers with no tile at all.
 #include <cstdint>
 
 #include "core/dtype.hpp"
