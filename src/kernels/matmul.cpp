@@ -69,12 +69,6 @@ SLMTUNE_TARGET_AVX2 void dot_rows_avx2(float* y, const float* w, const float* x,
   }
 }
 
-// The same product on AVX-512, four rows at a time: each 16-column slice of x is loaded once for four
-// rows, one 64-byte line of each row per step, and every line is prefetched kGemvPrefetchBytes ahead.
-// The hardware prefetcher stops at each 4 KiB page and restarts slowly, which cost the AVX2 loop ~20%
-// of the bus here; with the prefetch the stream runs on across pages and into the next rows. On
-// SmolLM2-135M's decode matrices (2 threads, this host): AVX2 loop ~21 GB/s, this one ~29 GB/s, a
-// plain AVX-512 read with no prefetch ~28 GB/s. Prefetches past the end of the matrix are harmless.
 // The sum of a vector's lanes, in GCC's vector extension: GCC 12's _mm512_reduce_add_ps and the
 // shuffle intrinsics it would take trip its own -Wmaybe-uninitialized.
 typedef float f32x16 __attribute__((vector_size(64)));
@@ -87,6 +81,12 @@ SLMTUNE_TARGET_AVX512 inline float horizontal_sum_avx512(__m512 v) {
   return u[0];
 }
 
+// The same product on AVX-512, four rows at a time: each 16-column slice of x is loaded once for four
+// rows, one 64-byte line of each row per step, and every line is prefetched kGemvPrefetchBytes ahead.
+// The hardware prefetcher stops at each 4 KiB page and starts again slowly; the software prefetch
+// carries the streams across pages and into the next rows. On SmolLM2-135M's decoding matrices (2
+// threads, this host; bench/README.md, "decoding on AVX-512"): the AVX2 loop ~22 GB/s, this one ~30,
+// a plain AVX-512 read with no arithmetic ~27. Prefetches past the end of the matrix are harmless.
 SLMTUNE_TARGET_AVX512 inline float dot_row_avx512(const float* w, const float* x, int64_t cols) {
   __m512 acc = _mm512_setzero_ps();
   int64_t c = 0;
