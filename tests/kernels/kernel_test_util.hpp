@@ -89,6 +89,8 @@ void expect_close(const std::vector<Got>& got, const std::vector<double>& want, 
 // Runs a check on each vector path the CPU has (AVX-512, then AVX2 with AVX-512 switched off) and
 // once on the portable path.
 inline void for_each_path(const std::function<void(const std::string&)>& check) {
+  set_avx2_enabled(true);  // whatever a failed check before left switched off
+  set_avx512_enabled(true);
   if (cpu_has_avx512()) check("avx512");
   if (cpu_has_avx2()) {
     set_avx512_enabled(false);
