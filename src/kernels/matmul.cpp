@@ -81,117 +81,72 @@ SLMTUNE_TARGET_AVX512 inline float horizontal_sum_avx512(__m512 v) {
   return u[0];
 }
 
-// The same product on AVX-512, four rows at a time: each 16-column slice of x is loaded once for four
-// rows, one 64-byte line of each row per step, and every line is prefetched kGemvPrefetchBytes ahead.
-// The hardware prefetcher stops at each 4 KiB page and starts again slowly; the software prefetch
-// carries the streams across pages and into the next rows. On SmolLM2-135M's decoding matrices (2
-// threads, this host; bench/README.md, "decoding on AVX-512"): the AVX2 loop ~22 GB/s, this one ~30,
-// a plain AVX-512 read with no arithmetic ~27. Prefetches past the end of the matrix are harmless.
-SLMTUNE_TARGET_AVX512 inline float dot_row_avx512(const float* w, const float* x, int64_t cols) {
-  __m512 acc = _mm512_setzero_ps();
+// Decoding's product on AVX-512, for f32, bf16 and f16 weights alike. Four rows at a time: each
+// 16-column slice of x is loaded once for four rows, and every 64-byte line of weights is prefetched
+// kGemvPrefetchBytes ahead. The hardware prefetcher stops at each 4 KiB page and starts again slowly;
+// the software prefetch carries the streams across pages and into the next rows. On SmolLM2-135M's
+// decoding matrices (2 threads, this host; bench/README.md, "decoding on AVX-512"): the AVX2 loop
+// ~22 GB/s, this one ~30, a plain AVX-512 read with no arithmetic ~27. Half-precision weights widen to
+// f32 in registers (bf16: the bits shifted up; f16: vcvtph2ps), so they stream once at half the bytes
+// and no tile is written and read back. Prefetches past the end of the matrix are harmless.
+struct F32Weights {
+  using Element = float;
+  SLMTUNE_TARGET_AVX512 static __m512 load(const float* w) { return _mm512_loadu_ps(w); }
+  SLMTUNE_TARGET_AVX512 static __m512 load(const float* w, __mmask16 live) { return _mm512_maskz_loadu_ps(live, w); }
+};
+
+// (The zero-masking forms with every lane set: GCC 12's unmasked ones trip its -Wmaybe-uninitialized.)
+template <bool kBf16>
+struct HalfWeights {
+  using Element = uint16_t;
+  SLMTUNE_TARGET_AVX512 static __m512 widen(__m256i half) {
+    constexpr __mmask16 all = 0xffff;
+    if constexpr (kBf16)
+      return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(all, _mm512_maskz_cvtepu16_epi32(all, half), 16));
+    else
+      return _mm512_maskz_cvtph_ps(all, half);
+  }
+  SLMTUNE_TARGET_AVX512 static __m512 load(const uint16_t* w) {
+    return widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w)));
+  }
+  SLMTUNE_TARGET_AVX512 static __m512 load(const uint16_t* w, __mmask16 live) {
+    return widen(_mm256_maskz_loadu_epi16(live, w));
+  }
+};
+
+// y[i] (+)= W[i, :] · x for the group's ROWS consecutive rows.
+template <class Weights, int ROWS>
+SLMTUNE_TARGET_AVX512 void dot_row_group(float* y, const typename Weights::Element* w, const float* x, int64_t cols,
+                                         bool accumulate) {
+  // 16 elements of a row per step: one 64-byte line of f32, half a line of bf16/f16.
+  constexpr int64_t kStepsPerLine = 64 / (16 * sizeof(typename Weights::Element));
+  __m512 sum[ROWS];
+  for (int i = 0; i < ROWS; ++i) sum[i] = _mm512_setzero_ps();
   int64_t c = 0;
   for (; c + 16 <= cols; c += 16) {
-    _mm_prefetch(reinterpret_cast<const char*>(w + c) + kGemvPrefetchBytes, _MM_HINT_T0);
-    acc = _mm512_fmadd_ps(_mm512_loadu_ps(w + c), _mm512_loadu_ps(x + c), acc);
+    if ((c / 16) % kStepsPerLine == 0)
+      for (int i = 0; i < ROWS; ++i)
+        _mm_prefetch(reinterpret_cast<const char*>(w + i * cols + c) + kGemvPrefetchBytes, _MM_HINT_T0);
+    const __m512 xs = _mm512_loadu_ps(x + c);
+    for (int i = 0; i < ROWS; ++i) sum[i] = _mm512_fmadd_ps(Weights::load(w + i * cols + c), xs, sum[i]);
   }
   if (c < cols) {
     const __mmask16 tail = static_cast<__mmask16>((1u << (cols - c)) - 1);
-    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, w + c), _mm512_maskz_loadu_ps(tail, x + c), acc);
+    const __m512 xs = _mm512_maskz_loadu_ps(tail, x + c);
+    for (int i = 0; i < ROWS; ++i) sum[i] = _mm512_fmadd_ps(Weights::load(w + i * cols + c, tail), xs, sum[i]);
   }
-  return horizontal_sum_avx512(acc);
+  for (int i = 0; i < ROWS; ++i) {
+    const float total = horizontal_sum_avx512(sum[i]);
+    y[i] = accumulate ? y[i] + total : total;
+  }
 }
 
-SLMTUNE_TARGET_AVX512 void dot_rows_avx512(float* y, const float* w, const float* x, int64_t rows, int64_t cols,
-                                           bool accumulate) {
+template <class Weights>
+SLMTUNE_TARGET_AVX512 void dot_rows_avx512(float* y, const typename Weights::Element* w, const float* x,
+                                           int64_t rows, int64_t cols, bool accumulate) {
   int64_t r = 0;
-  for (; r + 4 <= rows; r += 4, w += 4 * cols) {
-    const float *w0 = w, *w1 = w + cols, *w2 = w + 2 * cols, *w3 = w + 3 * cols;
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    int64_t c = 0;
-    for (; c + 16 <= cols; c += 16) {
-      _mm_prefetch(reinterpret_cast<const char*>(w0 + c) + kGemvPrefetchBytes, _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(w1 + c) + kGemvPrefetchBytes, _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(w2 + c) + kGemvPrefetchBytes, _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(w3 + c) + kGemvPrefetchBytes, _MM_HINT_T0);
-      const __m512 xs = _mm512_loadu_ps(x + c);
-      a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + c), xs, a0);
-      a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w1 + c), xs, a1);
-      a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w2 + c), xs, a2);
-      a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w3 + c), xs, a3);
-    }
-    if (c < cols) {
-      const __mmask16 tail = static_cast<__mmask16>((1u << (cols - c)) - 1);
-      const __m512 xs = _mm512_maskz_loadu_ps(tail, x + c);
-      a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, w0 + c), xs, a0);
-      a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, w1 + c), xs, a1);
-      a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, w2 + c), xs, a2);
-      a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, w3 + c), xs, a3);
-    }
-    const float sums[4] = {horizontal_sum_avx512(a0), horizontal_sum_avx512(a1), horizontal_sum_avx512(a2),
-                           horizontal_sum_avx512(a3)};
-    for (int i = 0; i < 4; ++i) y[r + i] = accumulate ? y[r + i] + sums[i] : sums[i];
-  }
-  for (; r < rows; ++r, w += cols) {
-    const float sum = dot_row_avx512(w, x, cols);
-    y[r] = accumulate ? y[r] + sum : sum;
-  }
-}
-
-// Decoding through bf16/f16 weights on AVX-512: each 16 stored values widen to f32 in registers (bf16:
-// the bits shifted up; f16: vcvtph2ps), so the weights stream once at half the bytes of f32 and no
-// tile is written and read back. Same four-row order and prefetch distance (in bytes) as the f32 loop.
-// (The zero-masking forms with every lane set: GCC 12's unmasked ones trip its -Wmaybe-uninitialized.)
-template <bool kBf16>
-SLMTUNE_TARGET_AVX512 inline __m512 widen16(__m256i half) {
-  constexpr __mmask16 all = 0xffff;
-  if constexpr (kBf16)
-    return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(all, _mm512_maskz_cvtepu16_epi32(all, half), 16));
-  else
-    return _mm512_maskz_cvtph_ps(all, half);
-}
-
-template <bool kBf16>
-SLMTUNE_TARGET_AVX512 inline __m512 load_widened(const uint16_t* w, int64_t available) {
-  if (available >= 16) return widen16<kBf16>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w)));
-  return widen16<kBf16>(_mm256_maskz_loadu_epi16(static_cast<__mmask16>((1u << available) - 1), w));
-}
-
-template <bool kBf16>
-SLMTUNE_TARGET_AVX512 void dot_rows_half_avx512(float* y, const uint16_t* w, const float* x, int64_t rows,
-                                                int64_t cols, bool accumulate) {
-  auto prefetch = [](const uint16_t* line) {
-    _mm_prefetch(reinterpret_cast<const char*>(line) + kGemvPrefetchBytes, _MM_HINT_T0);
-  };
-  int64_t r = 0;
-  for (; r + 4 <= rows; r += 4, w += 4 * cols) {
-    const uint16_t *w0 = w, *w1 = w + cols, *w2 = w + 2 * cols, *w3 = w + 3 * cols;
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    for (int64_t c = 0; c < cols; c += 16) {
-      if (c % 32 == 0) prefetch(w0 + c), prefetch(w1 + c), prefetch(w2 + c), prefetch(w3 + c);
-      const int64_t available = cols - c;
-      const __m512 xs = available >= 16 ? _mm512_loadu_ps(x + c)
-                                        : _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << available) - 1), x + c);
-      a0 = _mm512_fmadd_ps(load_widened<kBf16>(w0 + c, available), xs, a0);
-      a1 = _mm512_fmadd_ps(load_widened<kBf16>(w1 + c, available), xs, a1);
-      a2 = _mm512_fmadd_ps(load_widened<kBf16>(w2 + c, available), xs, a2);
-      a3 = _mm512_fmadd_ps(load_widened<kBf16>(w3 + c, available), xs, a3);
-    }
-    const float sums[4] = {horizontal_sum_avx512(a0), horizontal_sum_avx512(a1), horizontal_sum_avx512(a2),
-                           horizontal_sum_avx512(a3)};
-    for (int i = 0; i < 4; ++i) y[r + i] = accumulate ? y[r + i] + sums[i] : sums[i];
-  }
-  for (; r < rows; ++r, w += cols) {
-    __m512 acc = _mm512_setzero_ps();
-    for (int64_t c = 0; c < cols; c += 16) {
-      if (c % 32 == 0) prefetch(w + c);
-      const int64_t available = cols - c;
-      const __m512 xs = available >= 16 ? _mm512_loadu_ps(x + c)
-                                        : _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << available) - 1), x + c);
-      acc = _mm512_fmadd_ps(load_widened<kBf16>(w + c, available), xs, acc);
-    }
-    const float sum = horizontal_sum_avx512(acc);
-    y[r] = accumulate ? y[r] + sum : sum;
-  }
+  for (; r + 4 <= rows; r += 4) dot_row_group<Weights, 4>(y + r, w + r * cols, x, cols, accumulate);
+  for (; r < rows; ++r) dot_row_group<Weights, 1>(y + r, w + r * cols, x, cols, accumulate);
 }
 
 // One input row through f32 weights (bias already in y when `accumulate`): threads take contiguous
@@ -199,7 +154,7 @@ SLMTUNE_TARGET_AVX512 void dot_rows_half_avx512(float* y, const uint16_t* w, con
 void gemv_f32(float* y, const float* w, const float* x, int64_t rows, int64_t cols, bool accumulate) {
   if (use_avx512()) {
     parallel_for(rows, gemv_row_grain(cols), [&](int64_t first, int64_t last) {
-      dot_rows_avx512(y + first, w + first * cols, x, last - first, cols, accumulate);
+      dot_rows_avx512<F32Weights>(y + first, w + first * cols, x, last - first, cols, accumulate);
     });
     return;
   }
@@ -227,14 +182,14 @@ const uint16_t* half_data(const WeightMatrix& weight) { return static_cast<const
 // inside the parallel region).
 void forward_expanded(float* y, const float* x, const WeightMatrix& w, const float* bias, int64_t n) {
   const int64_t in = w.cols, out = w.rows;
-  if (n == 1 && use_avx512()) {  // decoding: widen in registers, no tile (see dot_rows_half_avx512)
+  if (n == 1 && use_avx512()) {  // decoding: widen in registers, no tile (see dot_row_group)
     if (bias) std::copy(bias, bias + out, y);
     parallel_for(out, gemv_row_grain(in), [&](int64_t first, int64_t last) {
       const uint16_t* rows = half_data(w) + first * in;
       if (w.dtype == DType::BF16)
-        dot_rows_half_avx512<true>(y + first, rows, x, last - first, in, bias != nullptr);
+        dot_rows_avx512<HalfWeights<true>>(y + first, rows, x, last - first, in, bias != nullptr);
       else
-        dot_rows_half_avx512<false>(y + first, rows, x, last - first, in, bias != nullptr);
+        dot_rows_avx512<HalfWeights<false>>(y + first, rows, x, last - first, in, bias != nullptr);
     });
     return;
   }
